@@ -1,0 +1,66 @@
+"""Web Chat Bridge: website visitors chat with an AI agent that polls for
+their messages over HTTP."""
+
+from __future__ import annotations
+
+__version__ = "1.0.0"
+
+DEFAULT_DATABASE = "db/web_chat_bridge.db"
+
+
+def create_app(config: dict | None = None):
+    """The application factory.
+
+    Creates or upgrades the database, generates any missing key, sets up the
+    log, and registers one blueprint per area: the API, the pages (chat and
+    dashboard) and the widget.
+    """
+    import os
+
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import api, db, keys, logs, web, widget
+    from .wsgi_fixes import CollapseSlashes
+
+    app = Flask(__name__, static_folder=None)
+    environ = os.environ
+    app.config.from_mapping(
+        DATABASE=os.path.abspath(environ.get("WEB_CHAT_DATABASE_PATH") or DEFAULT_DATABASE),
+        LOG_PATH=str(logs.log_dir()),
+        ENVIRON=environ,
+        TRUSTED_PROXIES=_int(environ.get("WEB_CHAT_TRUSTED_PROXIES"), 0),
+        AUTO_CLEANUP=True,
+        ACCESS_LOG=environ.get("WEB_CHAT_ACCESS_LOG", "on").lower() not in {"0", "off", "false", "no"},
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    if config:
+        app.config.update(config)
+
+    conn = db.open_database(app.config["DATABASE"])
+    try:
+        app.config["GENERATED_KEYS"] = keys.ensure_keys(conn, app.config["ENVIRON"])
+    finally:
+        conn.close()
+
+    logs.configure(app.config["LOG_PATH"])
+    db.init_app(app)
+    api.register(app)
+    web.register(app)
+    widget.register(app)
+
+    if app.config["TRUSTED_PROXIES"]:
+        # Only then is X-Forwarded-For believed, and only as many hops as the
+        # operator declared (CONTRACT §7).
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.wsgi_app = CollapseSlashes(app.wsgi_app)
+    return app
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return max(0, int(text)) if text else default
+    except ValueError:
+        return default

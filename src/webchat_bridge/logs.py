@@ -1,0 +1,109 @@
+"""The bridge's log: one line per event, rotated by size, pruned by age.
+
+``[YYYY-MM-DD HH:MM:SS] [LEVEL] text {json context}``, in ``WEB_CHAT_LOG_PATH``
+(default ``logs/`` under the working directory, outside every folder the bridge
+serves). Several gunicorn workers write the same file, so rotation goes through
+concurrent-log-handler, which takes a lock file around each write and each
+rollover; the standard library's RotatingFileHandler would let two processes
+rotate at once and lose lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+LOGGER_NAME = "webchat_bridge"
+LOG_FILE = "api.log"
+MAX_BYTES = 100 * 1024 * 1024
+BACKUP_COUNT = 3
+RETENTION_DAYS = 30
+
+
+class LineFormatter(logging.Formatter):
+    converter = time.gmtime
+
+    def __init__(self) -> None:
+        super().__init__("[%(asctime)s] [%(levelname)s] %(message)s", "%Y-%m-%d %H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = getattr(record, "context", None)
+        if context:
+            line += " " + json.dumps(context, ensure_ascii=False, default=str, sort_keys=True)
+        return line
+
+
+def log_dir(path: str | None = None) -> Path:
+    return Path(path or os.environ.get("WEB_CHAT_LOG_PATH") or "logs").absolute()
+
+
+def configure(path: str | None = None, *, level: int = logging.INFO) -> logging.Logger:
+    """Attach the rotating file handler (once per process and folder)."""
+    folder = log_dir(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.setLevel(level)
+    target = str(folder / LOG_FILE)
+    for handler in logger.handlers:
+        if getattr(handler, "baseFilename", None) == target:
+            return logger
+    for handler in list(logger.handlers):
+        if isinstance(handler, ConcurrentRotatingFileHandler):
+            logger.removeHandler(handler)
+            handler.close()
+    handler = ConcurrentRotatingFileHandler(
+        target, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", use_gzip=False
+    )
+    handler.setFormatter(LineFormatter())
+    logger.addHandler(handler)
+    return logger
+
+
+def event(level: int, text: str, **context) -> None:
+    logging.getLogger(LOGGER_NAME).log(level, text, extra={"context": context or None})
+
+
+def _file_handler() -> ConcurrentRotatingFileHandler | None:
+    for handler in logging.getLogger(LOGGER_NAME).handlers:
+        if isinstance(handler, ConcurrentRotatingFileHandler):
+            return handler
+    return None
+
+
+def _backups(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob(LOG_FILE + ".*") if not p.name.endswith(".lock"))
+
+
+def rotate_and_prune(path: str | None = None) -> dict:
+    """Roll the log over now and delete backups older than the retention.
+
+    Returns the figures the ``cleanup_logs`` action reports.
+    """
+    folder = log_dir(path)
+    handler = _file_handler()
+    current = folder / LOG_FILE
+    if handler is not None and current.exists() and current.stat().st_size > 0:
+        handler.doRollover()
+    cutoff = time.time() - RETENTION_DAYS * 86400
+    removed = 0
+    for backup in _backups(folder):
+        if backup.stat().st_mtime < cutoff:
+            backup.unlink(missing_ok=True)
+            removed += 1
+    backups = _backups(folder)
+    current_size = current.stat().st_size if current.exists() else 0
+    total = current_size + sum(p.stat().st_size for p in backups)
+    return {
+        "current_log_size_mb": round(current_size / 1048576, 2),
+        "backup_files_count": len(backups),
+        "total_log_size_mb": round(total / 1048576, 2),
+        "retention_days": RETENTION_DAYS,
+        "max_size_mb": MAX_BYTES // 1048576,
+        "removed_files_count": removed,
+    }
