@@ -12,15 +12,15 @@ def create_app(config: dict | None = None):
     """The application factory.
 
     Creates or upgrades the database, generates any missing key, sets up the
-    log, and registers one blueprint per area: the API, the pages (chat and
-    dashboard) and the widget.
+    log, and registers one blueprint per area: the API, the chat page, the
+    widget and the dashboard.
     """
     import os
 
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import api, db, keys, logs, web, widget
+    from . import admin, api, db, keys, logs, web, widget
     from .wsgi_fixes import CollapseSlashes
 
     app = Flask(__name__, static_folder=None)
@@ -49,6 +49,7 @@ def create_app(config: dict | None = None):
     api.register(app)
     web.register(app)
     widget.register(app)
+    admin.register(app)
 
     if app.config["TRUSTED_PROXIES"]:
         # Only then is X-Forwarded-For believed, and only as many hops as the

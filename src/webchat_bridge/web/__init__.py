@@ -1,4 +1,4 @@
-"""The visitor chat page and the admin dashboard."""
+"""The visitor chat page."""
 
 from __future__ import annotations
 
@@ -13,20 +13,10 @@ def legacy_chat():
     return redirect(url_for("web.chat"), code=301)
 
 
-@bp.route("/web/admin.php")
-def legacy_admin():
-    return redirect(url_for("web.admin"), code=301)
-
-
 @bp.route("/")
 @bp.route("/chat")
 def chat():
     return "chat page: under construction", 200
-
-
-@bp.route("/admin")
-def admin():
-    return "admin dashboard: under construction", 200
 
 
 def register(app) -> None:
