@@ -50,6 +50,10 @@ def create_app(config: dict | None = None):
     web.register(app)
     widget.register(app)
     admin.register(app)
+    from . import bench_ceiling
+
+    if bench_ceiling.enabled(app.config["ENVIRON"]):
+        app.register_blueprint(bench_ceiling.bp)
 
     if app.config["TRUSTED_PROXIES"]:
         # Only then is X-Forwarded-For believed, and only as many hops as the
