@@ -21,12 +21,16 @@ def utcnow() -> datetime:
 def iso_ms(moment: datetime) -> str:
     """The stored form of a message or response time."""
     moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # %Y does not pad years before 1000, which would break text order.
+    return f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.") + (
+        f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def sqlite_seconds(moment: datetime) -> str:
     """The stored form of a session time (SQLite's datetime('now'))."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}" + moment.strftime("-%m-%d %H:%M:%S")
 
 
 def ago(moment: datetime, seconds: float) -> datetime:
