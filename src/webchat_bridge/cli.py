@@ -109,8 +109,7 @@ def cleanup(ctx: Context) -> None:
     conn = ctx.open()
     try:
         settings = Settings(settings_store.get_all(conn))
-        removed = housekeeping.cleanup(conn, settings)
-        pruned = housekeeping.prune_rate_limits(conn, settings)
+        removed, pruned = housekeeping.cleanup_now(conn, settings)
     finally:
         conn.close()
     click.echo(f"Cleaned up {removed} inactive sessions ({pruned} old rate-limit windows)")
@@ -182,8 +181,7 @@ def echo_agent(ctx: Context, url, key, interval, prefix, once) -> None:
             conn.close()
         if not key:
             raise click.ClickException("no API key: pass --key or run 'webchat-bridge init-db'")
-    agent = EchoAgent(url.rstrip("/") if url.endswith("//") else url, key, prefix=prefix,
-                      interval=interval,
+    agent = EchoAgent(url, key, prefix=prefix, interval=interval,
                       log=lambda line: click.echo(line, err=True))
     click.echo(f"Polling {agent.base}?action=inbox every {interval:g} s (Ctrl+C to stop)", err=True)
     try:

@@ -40,6 +40,12 @@ def prune_rate_limits(db: sqlite3.Connection, settings: Settings) -> int:
     )
 
 
+def cleanup_now(db: sqlite3.Connection, settings: Settings) -> tuple[int, int]:
+    """The on-demand run (action and command): every removable session in one
+    transaction, then old rate-limit windows. Returns both counts."""
+    return cleanup(db, settings), prune_rate_limits(db, settings)
+
+
 def auto_cleanup(db: sqlite3.Connection, settings: Settings) -> int | None:
     """The piggybacked run: None when another run happened within the minute."""
     now = timefmt.utcnow()

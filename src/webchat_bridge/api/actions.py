@@ -10,9 +10,9 @@ from typing import Callable
 
 from flask import current_app, request
 
-from .. import __version__, conversations, housekeeping, logs, timefmt
+from .. import __version__, conversations, housekeeping, logs, overview, timefmt
 from ..context import get_settings
-from ..db import get_db, sessions, settings_store, stats
+from ..db import get_db, sessions, settings_store
 from ..settings import SPECS, SettingError, validate_changes
 from . import validation as v
 from .envelope import ApiError, success
@@ -149,9 +149,7 @@ def post_config():
 
 
 def post_cleanup():
-    db, settings = get_db(), get_settings()
-    removed = housekeeping.cleanup(db, settings)
-    housekeeping.prune_rate_limits(db, settings)
+    removed, _pruned = housekeeping.cleanup_now(get_db(), get_settings())
     logs.event(logging.INFO, "Cleanup", cleaned_count=removed)
     return success("Cleanup completed successfully", {
         "cleaned_count": removed, "message": f"Cleaned up {removed} inactive sessions",
@@ -174,26 +172,8 @@ def post_cleanup_logs():
 
 
 def get_stats():
-    db = get_db()
-    now = timefmt.utcnow()
-    day_ago = timefmt.ago(now, 86400)
-    totals = stats.totals(db, _active_since())
-    mean, answered = stats.response_time(db, timefmt.iso_ms(day_ago))
-    counts = stats.messages_per_hour(db, timefmt.iso_ms(day_ago))
-    hours = []
-    first = now.replace(minute=0, second=0, microsecond=0)
-    for back in range(23, -1, -1):
-        hour = timefmt.ago(first, back * 3600)
-        key = hour.strftime("%Y-%m-%dT%H")
-        hours.append({"hour": key + ":00:00Z", "count": counts.get(key, 0)})
-    return success("Statistics retrieved successfully", {
-        **totals,
-        "mean_response_seconds": None if mean is None else round(mean, 3),
-        "answered_messages_24h": answered,
-        "messages_per_hour": hours,
-        "session_timeout": get_settings().session_timeout,
-        "generated_at": timefmt.iso_ms(now),
-    })
+    return success("Statistics retrieved successfully",
+                   overview.system_stats(get_db(), get_settings()))
 
 
 def get_health():
