@@ -1,11 +1,89 @@
-"""The admin dashboard at /admin."""
+"""The admin dashboard at /admin.
+
+One HTML page and its static assets; everything it shows comes from the
+admin actions of the API, called by the page with the operator's key. The
+page itself holds no data and needs no key, so it is served to anyone, under
+a Content-Security-Policy that allows nothing but this origin.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+import os
 
-bp = Blueprint("admin", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/admin")
+from flask import Blueprint, redirect, render_template, request, send_from_directory, url_for
+
+from .. import __version__
+from ..settings import SPECS
+
+bp = Blueprint("admin", __name__, template_folder="templates", static_folder=None)
+
+STATIC_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+])
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+# Asset URLs carry ?v=<version>, so a release changes every URL and a browser
+# may keep what it has for a year; an unversioned request is revalidated.
+LONG_CACHE_SECONDS = 365 * 86400
+
+# How the configuration form names and groups the settings of settings.SPECS.
+LABELS = {
+    "api_key": "API key (agent plugin)",
+    "admin_key": "Admin key (this dashboard)",
+    "session_timeout": "Session timeout",
+    "answer_grace": "Answer grace period",
+    "max_message_length": "Maximum message length",
+    "rate_limits_enabled": "Rate limiting",
+    "rate_limit_window": "Rate-limit window",
+    "rate_limit_messages": "Messages per window",
+    "rate_limit_responses": "Response polls per window",
+    "rate_limit_inbox": "Inbox polls per window",
+    "rate_limit_outbox": "Outbox posts per window",
+    "rate_limit_sessions": "Session lists per window",
+}
+UNITS = {
+    "session_timeout": "seconds",
+    "answer_grace": "seconds",
+    "rate_limit_window": "seconds",
+    "max_message_length": "characters",
+}
+GROUPS = [
+    ("Sessions and messages", ["session_timeout", "answer_grace", "max_message_length"]),
+    ("Rate limits", ["rate_limits_enabled", "rate_limit_window", "rate_limit_messages",
+                     "rate_limit_responses", "rate_limit_inbox", "rate_limit_outbox",
+                     "rate_limit_sessions"]),
+]
+
+
+def _field(name: str) -> dict:
+    spec = SPECS[name]
+    kind = "key" if spec.secret else ("bool" if spec.kind is bool else "int")
+    return {
+        "name": name,
+        "label": LABELS.get(name, name),
+        "help": spec.help,
+        "env": spec.env,
+        "kind": kind,
+        "unit": UNITS.get(name, ""),
+        "minimum": spec.minimum,
+        "maximum": spec.maximum,
+    }
 
 
 @bp.route("/web/admin.php")
@@ -13,9 +91,33 @@ def legacy_admin():
     return redirect(url_for("admin.dashboard"), code=301)
 
 
+@bp.route("/admin/")
+def trailing_slash():
+    return redirect(url_for("admin.dashboard"), code=301)
+
+
 @bp.route("/admin")
 def dashboard():
-    return "admin dashboard: under construction", 200
+    html = render_template(
+        "dashboard.html",
+        version=__version__,
+        api_base=request.script_root + "/api/v1/",
+        key_fields=[_field("api_key"), _field("admin_key")],
+        groups=[(title, [_field(n) for n in names]) for title, names in GROUPS],
+    )
+    return html, 200, PAGE_HEADERS
+
+
+@bp.route("/static/admin/<path:filename>")
+def static(filename: str):
+    versioned = request.args.get("v") == __version__
+    response = send_from_directory(
+        STATIC_FOLDER, filename, max_age=LONG_CACHE_SECONDS if versioned else 0
+    )
+    if versioned:
+        response.headers["Cache-Control"] = f"public, max-age={LONG_CACHE_SECONDS}, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def register(app) -> None:
