@@ -24,19 +24,24 @@ def bad(text: str) -> ApiError:
     return ApiError(400, text)
 
 
-def _valid_unicode(value: Any, depth: int = 0) -> bool:
+def _valid_unicode(value: Any) -> bool:
     """False when any string (or key) holds a lone surrogate, which no UTF-8
     store can keep."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_valid_unicode(k) and _valid_unicode(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_valid_unicode(v) for v in value)
+    # An explicit stack, not recursion: json.loads accepts nesting deep enough
+    # that a recursive walk would overflow the interpreter's stack.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
 
 
