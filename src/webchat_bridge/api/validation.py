@@ -117,7 +117,8 @@ def _query_int(args, name: str, default: int | None, minimum: int) -> int | None
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    if not re.fullmatch(r"\s*[+-]?\d{1,19}\s*", raw):
+    # [0-9], not \d: \d and int() would also take other scripts' digits ("５").
+    if not re.fullmatch(r"\s*[+-]?[0-9]{1,19}\s*", raw):
         raise bad(f"Invalid {name} parameter")
     value = int(raw)
     if value < minimum or value >= 2**63:
