@@ -13,11 +13,11 @@
     return n;
   }
 
-  // Four gridlines on round whole numbers: a step of 1, 2 or 5 × 10^k.
+  // Four gridlines on round whole numbers: a step of 1, 2, 3 or 5 × 10^k.
   function niceCeiling(n) {
     var want = Math.max(1, n / 4);
     var power = Math.pow(10, Math.floor(Math.log10(want)));
-    var steps = [1, 2, 5, 10];
+    var steps = [1, 2, 3, 5, 10];
     for (var i = 0; i < steps.length; i++) {
       if (steps[i] * power >= want) return steps[i] * power * 4;
     }
@@ -85,12 +85,11 @@
       bar.appendChild(node("title", {}, fmt.hour(start) + "–" + fmt.hour(end) + ": " +
         fmt.plural(count, "message", "messages")));
       bars.appendChild(bar);
-      if ((buckets.length - 1 - i) % every === 0) {
-        // The newest label ends at the plot's edge instead of overflowing it.
-        var last = i === buckets.length - 1;
+      // Labels sit mid-way between the edges, so none is clipped by them.
+      if ((buckets.length - 1 - i) % every === Math.floor(every / 2)) {
         bars.appendChild(node("text", {
-          x: (last ? width - pad.right : pad.left + i * slot + slot / 2).toFixed(1),
-          y: height - 8, "text-anchor": last ? "end" : "middle", class: "chart-axis",
+          x: (pad.left + i * slot + slot / 2).toFixed(1), y: height - 8,
+          "text-anchor": "middle", class: "chart-axis",
         }, fmt.hour(start)));
       }
     });
