@@ -53,6 +53,26 @@ def default_backup_dir(database: str) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(database)), "backups")
 
 
+def _open_bridge_database(database: str) -> sqlite3.Connection:
+    """A connection to ``database``, refused unless it is a bridge database:
+    optimising (VACUUM) a PHP file or any other SQLite file would rewrite it."""
+    if not os.path.isfile(database):
+        raise BackupError(f"{database}: no such database")
+    conn = None
+    try:
+        conn = connect(database)
+        version = maintenance.schema_version(conn)
+    except sqlite3.DatabaseError as err:
+        if conn is not None:
+            conn.close()
+        raise BackupError(f"{database}: not an SQLite database ({err})") from None
+    if version < 1:
+        conn.close()
+        raise BackupError(f"{database}: not a webchat-bridge database (no schema version); "
+                          "a PHP database is brought across with migrate-php")
+    return conn
+
+
 def _side_files(path: str) -> list[str]:
     return [path + suffix for suffix in ("", "-wal", "-shm", "-journal")]
 
@@ -137,14 +157,16 @@ def backup_database(
     """Back ``database`` up into ``directory`` and keep the newest ``keep``."""
     if keep < 1:
         raise BackupError("--keep must be at least 1")
-    if not os.path.isfile(database):
-        raise BackupError(f"{database}: no such database")
     started = time.monotonic()
-    os.makedirs(directory, exist_ok=True)
-    remove_stale_temporaries(directory)
+    source = _open_bridge_database(database)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        remove_stale_temporaries(directory)
+    except BaseException:
+        source.close()
+        raise
     stamp = (now or utcnow()).strftime("%Y%m%dT%H%M%SZ")
     temp = os.path.join(directory, f"{TEMP_PREFIX}{stamp}-{os.getpid()}.db")
-    source = connect(database)
     dest = None
     one_step = False
     try:
@@ -222,11 +244,9 @@ def optimize_database(database: str) -> OptimizeResult:
     """Refresh the planner's statistics, rebuild the indexes, compact the file
     and empty the WAL. VACUUM needs the write lock for its whole run: the
     bridge's writers wait (up to their busy timeout), so run it when quiet."""
-    if not os.path.isfile(database):
-        raise BackupError(f"{database}: no such database")
     started = time.monotonic()
+    conn = _open_bridge_database(database)
     before = file_sizes(database)
-    conn = connect(database)
     try:
         maintenance.analyze(conn)
         maintenance.reindex(conn)

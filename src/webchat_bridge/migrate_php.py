@@ -28,6 +28,7 @@ import sqlite3
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
@@ -57,12 +58,18 @@ def decode_php_text(text):
     return _ENTITY.sub(lambda m: PHP_ENTITIES[m.group(0)], text)
 
 
+@lru_cache(maxsize=65536)
+def _parse(value: str) -> datetime | None:
+    # PHP wrote whole seconds, so the same text recurs across many rows.
+    return parse_client_time(value)
+
+
 def read_time(value, now: datetime) -> datetime | None:
     """A stored PHP time as a UTC datetime; None when it cannot stand as one
     (unreadable, not text, or later than ``now``)."""
     if not isinstance(value, str):
         return None
-    moment = parse_client_time(value)
+    moment = _parse(value)
     if moment is None or moment > now:
         return None
     return moment
@@ -154,6 +161,7 @@ class Converter:
         self.span: dict[str, list[datetime]] = {}  # session id -> [first, last] row time
         self.orphans: dict[str, Orphan] = {}
         self.odd_times: list[OddTime] = []
+        self.odd_rows: set[tuple[str, object]] = set()
         self.nulled_links: list[tuple] = []
         self.decoded = {"messages": 0, "responses": 0}
         self._previous = {"message": None, "response": None}
@@ -185,6 +193,7 @@ class Converter:
             original = _jsonable(row["timestamp"])
             self.odd_times.append(OddTime(f"{kind}s", row["id"], session_id, original, stamp))
             self.notes[session_id][f"{kind}:{row['id']}"] = original
+            self.odd_rows.add((kind, row["id"]))
             moment = substitute
         else:
             self._previous[kind] = moment
@@ -592,7 +601,7 @@ def _validate(src, dest, merged, now) -> list[TableCheck]:
         for batch in reader(src):
             raws = {row["id"]: row["timestamp"] for row in batch}
             for row in convert(batch):
-                odd = read_time(raws[row["id"]], now) is None
+                odd = (kind, row["id"]) in converter.odd_rows
                 time = ({"original": _jsonable(raws[row["id"]])} if odd else row["timestamp"])
                 yield row["id"], _canonical({**{f: row[f] for f in fields}, "timestamp": time})
 

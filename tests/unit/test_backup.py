@@ -183,3 +183,16 @@ def test_module_names_the_pattern_it_prunes():
     assert not BACKUP_NAME.match(".tmp-web_chat_bridge-20261203T114500Z-77.db")
     assert not BACKUP_NAME.match("web_chat_bridge-20261203T114500Z.db-wal")
     assert backup_mod.default_backup_dir("/srv/db/x.db") == os.path.join("/srv/db", "backups")
+
+
+def test_backup_refuses_a_file_that_is_not_a_bridge_database(tmp_path):
+    from tests.php_fixtures import sample_php_db
+
+    php = sample_php_db(tmp_path / "php.db")
+    with pytest.raises(BackupError, match="not a webchat-bridge database"):
+        backup_database(str(php), str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+    junk = tmp_path / "junk.db"
+    junk.write_text("not sqlite " * 200)
+    with pytest.raises(BackupError, match="not an SQLite database"):
+        backup_database(str(junk), str(tmp_path / "out"))

@@ -543,3 +543,11 @@ def test_the_real_php_database(tmp_path):
 
     result = invoke("-d", target, "validate-migration", str(source))
     assert result.exit_code == 0, result.output
+
+
+def test_cli_progress_goes_to_stderr(source, target):
+    result = invoke("-d", target, "migrate-php", source, "--progress")
+    assert result.exit_code == 0, result.output
+    assert "messages" in result.stderr and "rows" in result.stderr
+    assert "rows" not in result.stdout.split("\n")[0]
+    assert "it/s" not in result.stdout and " rows/s" not in result.stdout

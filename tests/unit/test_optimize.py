@@ -72,3 +72,14 @@ def test_optimize_a_missing_database(tmp_path):
     result = CliRunner().invoke(cli, ["-d", str(tmp_path / "none.db"), "optimize"])
     assert result.exit_code == 1 and result.output.strip().count("\n") == 0
     assert not (tmp_path / "none.db").exists()
+
+
+def test_optimize_refuses_a_php_database_and_leaves_it_alone(tmp_path):
+    from tests.php_fixtures import sample_php_db
+
+    php = sample_php_db(tmp_path / "php.db")
+    before = php.read_bytes()
+    result = CliRunner().invoke(cli, ["-d", str(php), "optimize"])
+    assert result.exit_code == 1 and "not a webchat-bridge database" in result.output
+    assert result.output.strip().count("\n") == 0
+    assert php.read_bytes() == before

@@ -124,6 +124,10 @@ def response_rows(db: sqlite3.Connection) -> Iterator[dict]:
 
 # -- backup, integrity, optimisation -----------------------------------------
 
+def schema_version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
 def integrity_check(db: sqlite3.Connection) -> list[str]:
     """SQLite's own verdict: ``["ok"]`` for a sound file, else the problems."""
     return [r[0] for r in db.execute("PRAGMA integrity_check")]
