@@ -626,3 +626,28 @@ def test_sessions_refresh_every_30s_single_flight_and_pause_when_hidden(page, li
     assert peak[0] == 1
     assert len(listed) <= 8
     assert page.errors == []
+
+
+def test_a_rate_limit_or_a_vanished_session_is_reported_not_fatal(page, live_server):
+    bridge = Bridge(live_server)
+    bridge.post_message("session_limited", "hello")
+    r = bridge.admin("config", ADMIN_KEY, method="POST", json={"rate_limit_sessions": 2})
+    assert r.status_code == 200
+    sign_in(page, live_server)
+    open_view(page, "sessions")
+    expect(page.locator('tr[data-session="session_limited"]')).to_be_visible()
+    with page.expect_response(lambda r: "action=sessions" in r.url):
+        page.click("#sessions-refresh")
+    with page.expect_response(lambda r: "action=sessions" in r.url and r.status == 429):
+        page.click("#sessions-refresh")
+    expect(page.locator("#notice")).to_contain_text("rate limiting this dashboard")
+    expect(page.locator('tr[data-session="session_limited"]')).to_be_visible()
+    expect(page.locator("#app")).to_be_visible()
+
+    page.goto(live_server.url + "/admin#session/session_gone")
+    expect(page.locator("#transcript-empty")).to_have_text("This session no longer exists.")
+    expect(page.locator("#transcript-id")).to_have_text("session_gone")
+    assert page.errors == [
+        "Failed to load resource: the server responded with a status of 429 (TOO MANY REQUESTS)",
+        "Failed to load resource: the server responded with a status of 404 (NOT FOUND)",
+    ]

@@ -127,8 +127,12 @@
         var text = (payload && payload.error) || ("The bridge answered HTTP " + response.status);
         var retry = parseInt(response.headers.get("Retry-After") || "", 10);
         var error = new ApiError(response.status, text, isNaN(retry) ? 0 : retry);
-        // A key being checked at sign-in is not yet the operator's key.
-        if (response.status === 401 && !options.key) expire();
+        // A key being checked at sign-in is not yet the operator's key, and
+        // an answer to the key just rotated away from says nothing of the new one.
+        if (response.status === 401 && !options.key) {
+          if (key !== state.key) throw new Superseded();
+          expire();
+        }
         throw error;
       });
     }, function () {
