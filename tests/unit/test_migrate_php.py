@@ -551,3 +551,29 @@ def test_cli_progress_goes_to_stderr(source, target):
     assert "messages" in result.stderr and "rows" in result.stderr
     assert "rows" not in result.stdout.split("\n")[0]
     assert "it/s" not in result.stdout and " rows/s" not in result.stdout
+
+
+def test_odd_session_times_and_unusual_metadata(tmp_path, target):
+    source = str(build_php_db(tmp_path / "php.db", sessions=[
+        {"id": "s_odd", "uid": "u1", "created_at": "Array", "last_active": "",
+         "ip_address": "127.0.0.1", "metadata": "[1, 2]"},
+        {"id": "s_none", "uid": "u2", "created_at": None, "last_active": None,
+         "ip_address": None, "metadata": None},
+    ], messages=[
+        {"id": 1, "session_id": "s_odd", "message": "a", "timestamp": "2026-11-05T08:00:00+00:00",
+         "processed": 1},
+        {"id": 2, "session_id": "s_odd", "message": "b", "timestamp": "2026-11-05T08:05:00+00:00",
+         "processed": 1},
+    ]))
+    report = migrate(source, target, now=NOW)
+    sessions = {r[0]: r[1:] for r in rows(
+        target, "SELECT id, created_at, last_active, metadata FROM web_chat_sessions")}
+    created, active, meta = sessions["s_odd"]
+    assert (created, active) == ("2026-11-05 08:00:00", "2026-11-05 08:05:00")
+    notes = json.loads(meta)["php_migration"]
+    assert notes["original_timestamps"] == {"session:created_at": "Array",
+                                            "session:last_active": ""}
+    assert notes["original_metadata"] == "[1, 2]"  # not an object: kept as it was
+    assert sessions["s_none"][:2] == ("2026-12-01 12:00:00", "2026-12-01 12:00:00")
+    assert len([o for o in report.odd_times if o.table == "sessions"]) == 4
+    assert all(c.ok for c in validate(source, target))
