@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 import requests
@@ -196,3 +197,29 @@ def test_screenshots(page, live_server, agent, screenshot, size):
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert overflow is False
     assert page.errors == []
+
+
+def test_rate_limited_poll_backs_off_for_retry_after_then_recovers(page, live_server):
+    polls = []
+    refused = {"done": False}
+
+    def answer(route):
+        polls.append(time.monotonic())
+        if not refused["done"] and len(polls) >= 2:
+            refused["done"] = True
+            route.fulfill(status=429, headers={
+                "Retry-After": "3", "Access-Control-Allow-Origin": "*",
+                "Content-Type": "application/json; charset=utf-8",
+            }, body='{"success":false,"error":"Rate limit exceeded","code":429,"retry_after":3}')
+            return
+        route.continue_()
+
+    page.route(lambda url: "action=responses" in url, answer)
+    page.goto(live_server.url + "/chat")
+    expect(page.locator("#chat-status")).to_have_attribute("data-status", "limited", timeout=10_000)
+    page.locator(INPUT).type("typed while limited")
+    expect(page.locator("#chat-status")).to_have_attribute("data-status", "online", timeout=10_000)
+    index = 1  # the refused poll is the second one
+    assert polls[index + 1] - polls[index] >= 2.9
+    expect(page.locator(INPUT)).to_have_value("typed while limited")
+    assert all("429" in e for e in page.errors), page.errors

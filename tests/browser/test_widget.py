@@ -417,3 +417,27 @@ def test_screenshots(page, bridge, agent, site, screenshot, size):
         panel = page.locator(PANEL).bounding_box()
         assert panel["width"] == width and panel["height"] == height
     assert page.errors == []
+
+
+def test_demo_page_applies_options_under_its_csp(page, bridge, screenshot):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(bridge.url + "/widget/demo")
+    expect(page.locator(LAUNCHER)).to_be_visible()
+    box = page.locator(LAUNCHER).bounding_box()
+    assert box["x"] > 1000 and box["y"] > 600   # bottom-right by default
+    page.select_option("#opt-position", "top-left")
+    page.fill("#opt-title", "Demo desk")
+    page.select_option("#opt-autoOpen", "true")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator(PANEL)).to_be_visible()
+    expect(page.locator(f"{HOST} .wcb-title")).to_have_text("Demo desk")
+    box = page.locator(LAUNCHER).bounding_box()
+    assert box["x"] < 40 and box["y"] < 40
+    expect(page.locator("#demo-embed")).to_contain_text('data-position="top-left"')
+    assert page.locator(HOST).count() == 1
+    # The styles reached the shadow root despite style-src 'self'.
+    radius = page.locator(LAUNCHER).evaluate("el => getComputedStyle(el).borderRadius")
+    assert radius == "50%"
+    page.wait_for_timeout(300)  # let the opening animation finish
+    screenshot(page, "widget-demo")
+    assert page.errors == []
