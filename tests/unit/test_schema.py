@@ -234,7 +234,7 @@ def test_a_newer_version_is_refused(tmp_path):
         open_database(path)
 
 
-def test_a_php_database_is_refused_and_left_alone(tmp_path):
+def test_a_php_database_is_refused_and_not_upgraded(tmp_path):
     path = str(tmp_path / "web_chat.db")
     raw = sqlite3.connect(path)
     raw.executescript(PHP_SCHEMA)
