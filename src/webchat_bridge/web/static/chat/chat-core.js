@@ -200,10 +200,6 @@ var ChatCore = (function () {
     this.emit('status', { status: status, detail: detail || '' });
   };
 
-  Conversation.prototype.hasSession = function () {
-    return this.state.items.some(function (item) { return item.role === 'agent' || item.id; });
-  };
-
   Conversation.prototype.isTyping = function () { return this.typingUntil > Date.now(); };
 
   Conversation.prototype._setTyping = function (until) {
