@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -132,8 +133,15 @@ def test_two_concurrent_claimers_never_get_the_same_message(conn, path):
     errors: list[BaseException] = []
     start = threading.Barrier(2)
 
+    def widen_the_race(sql: str) -> None:
+        # Pause between selecting and marking, so that without one
+        # transaction around both the other poller would select the same rows.
+        if sql.startswith("UPDATE web_chat_messages"):
+            time.sleep(0.003)
+
     def poll(slot):
         c = connect(path)
+        c.set_trace_callback(widen_the_race)
         try:
             start.wait()
             while True:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -55,8 +56,15 @@ def test_concurrent_hits_share_one_row(path):
     errors = []
     start = threading.Barrier(threads)
 
+    def widen_the_race(sql: str) -> None:
+        # Pause between finding no row and creating it, so that without one
+        # transaction around both two workers would each create one.
+        if sql.startswith("INSERT INTO rate_limits"):
+            time.sleep(0.02)
+
     def run():
         c = connect(path)
+        c.set_trace_callback(widen_the_race)
         try:
             start.wait()
             for _ in range(per_thread):
