@@ -1,0 +1,209 @@
+"""Opening the database: PRAGMAs, transactions, schema creation and upgrades.
+
+Each request (and each CLI command, and each thread of the echo agent) uses its
+own connection: SQLite connections are cheap to open and must not be shared
+between threads. WAL lets readers run beside one writer; every write that reads
+first runs inside ``BEGIN IMMEDIATE`` so that two writers queue on the busy
+timeout instead of failing with "database is locked" when one of them tries to
+upgrade a read snapshot that is no longer current.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from importlib import resources
+from typing import Iterator
+
+from flask import current_app, g
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class SchemaError(RuntimeError):
+    """The file is not a bridge database this release can use."""
+
+
+def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    """A configured connection to ``path`` (created, with its folder, if missing)."""
+    if readonly:
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+        )
+    else:
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    # In WAL mode NORMAL keeps every committed transaction across a crash of the
+    # process; only an operating-system crash can lose the last few commits.
+    synchronous = os.environ.get("WEB_CHAT_SYNCHRONOUS", "NORMAL").upper()
+    if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        synchronous = "NORMAL"
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any exception.
+
+    Joining an outer transaction is allowed, so that a data-layer function that
+    needs atomicity on its own can also be part of a larger unit of work.
+    """
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _schema_sql() -> str:
+    return resources.files(__package__).joinpath("init_database.sql").read_text("utf-8")
+
+
+def _table_names(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {row[0] for row in rows}
+
+
+def _looks_like_php(conn: sqlite3.Connection) -> bool:
+    # The PHP system's rate_limits had a primary key; ours has none, and the PHP
+    # file has no settings table.
+    if "web_chat_sessions" not in _table_names(conn):
+        return False
+    pk = [r["name"] for r in conn.execute("PRAGMA table_info(rate_limits)") if r["pk"]]
+    return bool(pk)
+
+
+# Step N's script brings a file from schema N-1 to N. A later release appends a
+# step here and raises SCHEMA_VERSION; existing files are upgraded in place at
+# start, each step inside the same transaction as its version stamp.
+UPGRADES = {1: _schema_sql}
+
+
+def upgrade(conn: sqlite3.Connection) -> int:
+    """Create or upgrade the schema; returns the version the file is now at."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database has schema version {version}, newer than this release "
+            f"understands ({SCHEMA_VERSION}); upgrade webchat-bridge"
+        )
+    if version == SCHEMA_VERSION:
+        return version
+    if version == 0 and _looks_like_php(conn):
+        raise SchemaError(
+            "this is a database of the PHP system; bring it across with "
+            "'webchat-bridge migrate-php SOURCE' instead of opening it directly"
+        )
+    # One writer at a time: a second process starting at the same moment waits
+    # here and then finds the work done.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _split_script(UPGRADES[step]()):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {step}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return SCHEMA_VERSION
+
+
+def _split_script(script: str) -> list[str]:
+    """Statements of a script, so they can run inside our own transaction
+    (``executescript`` would commit it)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def open_database(path: str) -> sqlite3.Connection:
+    """A connection to a bridge database at ``path``, created or upgraded."""
+    conn = connect(path)
+    try:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise SchemaError(f"could not switch {path} to WAL journal mode (got {mode})")
+        upgrade(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+# -- Flask integration (one connection per request, closed at teardown) ------
+
+# When the last connection to a WAL database closes, SQLite checkpoints the WAL
+# into the main file (with an fsync) and deletes it. With one connection per
+# request that would happen on most requests of a quiet worker, and cost more
+# than the request itself. So each process also holds one idle connection to
+# its database for as long as it lives (it never runs a transaction, so it
+# blocks no writer and no checkpoint); checkpoints are then left to SQLite's
+# automatic one, every 1000 pages. Kept per process id: a connection must never
+# be used, or closed, across a fork, so one inherited from a parent is left
+# alone.
+_holder_lock = threading.Lock()
+_holder: dict = {"pid": None, "path": None, "conn": None}
+_inherited: list[sqlite3.Connection] = []
+
+
+def _hold_open(path: str) -> None:
+    pid = os.getpid()
+    if _holder["pid"] == pid and _holder["path"] == path:
+        return
+    with _holder_lock:
+        if _holder["pid"] == pid and _holder["path"] == path:
+            return
+        old = _holder["conn"]
+        if old is not None:
+            if _holder["pid"] == pid:
+                old.close()
+            else:
+                _inherited.append(old)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                               check_same_thread=False)
+        # One read opens the WAL index, which is what marks the file as in use.
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        _holder.update(pid=pid, path=path, conn=conn)
+
+
+def get_db() -> sqlite3.Connection:
+    if "db" not in g:
+        path = current_app.config["DATABASE"]
+        g.db = connect(path)
+        _hold_open(path)
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()
+
+
+def init_app(app) -> None:
+    app.teardown_appcontext(close_db)
