@@ -462,7 +462,7 @@ def test_a_401_mid_session_returns_to_sign_in(page, live_server_factory):
 
 # -- maintenance -----------------------------------------------------------------
 
-def test_clear_all_data_needs_the_typed_confirmation(page, live_server):
+def test_clear_all_data_needs_the_typed_confirmation(page, live_server, screenshot):
     bridge = Bridge(live_server)
     for n in range(3):
         bridge.post_message(f"session_clear{n}", "hello")
@@ -483,6 +483,8 @@ def test_clear_all_data_needs_the_typed_confirmation(page, live_server):
 
     page.fill("#clear-confirm", "DELETE")
     expect(button).to_be_enabled()
+    page.set_viewport_size(PHONE)
+    screenshot(page, "admin-maintenance-phone")
     button.click()
     expect(page.locator("#clear-result")).to_have_text(
         "All data cleared. Remaining: 0 sessions, 0 messages, 0 responses.")
