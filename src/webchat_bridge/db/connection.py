@@ -23,6 +23,12 @@ SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
+_PHP_REFUSAL = (
+    "this is a database of the PHP system; bring it across with "
+    "'webchat-bridge migrate-php SOURCE' instead of opening it directly"
+)
+
+
 class SchemaError(RuntimeError):
     """The file is not a bridge database this release can use."""
 
@@ -104,10 +110,7 @@ def upgrade(conn: sqlite3.Connection) -> int:
     if version == SCHEMA_VERSION:
         return version
     if version == 0 and _looks_like_php(conn):
-        raise SchemaError(
-            "this is a database of the PHP system; bring it across with "
-            "'webchat-bridge migrate-php SOURCE' instead of opening it directly"
-        )
+        raise SchemaError(_PHP_REFUSAL)
     # One writer at a time: a second process starting at the same moment waits
     # here and then finds the work done.
     conn.execute("BEGIN IMMEDIATE")
@@ -145,6 +148,10 @@ def open_database(path: str) -> sqlite3.Connection:
     """A connection to a bridge database at ``path``, created or upgraded."""
     conn = connect(path)
     try:
+        # Refuse a PHP file before anything writes to it (even switching the
+        # journal mode rewrites its header).
+        if conn.execute("PRAGMA user_version").fetchone()[0] == 0 and _looks_like_php(conn):
+            raise SchemaError(_PHP_REFUSAL)
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise SchemaError(f"could not switch {path} to WAL journal mode (got {mode})")
