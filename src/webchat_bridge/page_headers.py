@@ -1,10 +1,11 @@
-"""Response headers for the bridge's own pages and their static files."""
+"""Response headers for the bridge's own pages (chat, widget demo, dashboard)
+and their static files."""
 
 from __future__ import annotations
 
 from flask import Response, request
 
-from .. import __version__
+from . import __version__
 
 # No inline script or style, nothing from another origin, no framing. The
 # pages only ever talk to this bridge's API, so connect-src is 'self' too.
@@ -24,13 +25,13 @@ CONTENT_SECURITY_POLICY = "; ".join([
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-def protect_page(response: Response) -> Response:
+def protect_page(response: Response, *, cache: str = "no-cache") -> Response:
     """The headers of an HTML page that must not be framed."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Cache-Control"] = cache
     return response
 
 

@@ -10,37 +10,16 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, redirect, render_template, request, send_from_directory, url_for
+from flask import (Blueprint, make_response, redirect, render_template, request,
+                   send_from_directory, url_for)
 
 from .. import __version__
+from ..page_headers import cache_static, protect_page
 from ..settings import SPECS
 
 bp = Blueprint("admin", __name__, template_folder="templates", static_folder=None)
 
 STATIC_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
-
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-])
-
-PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-
-# Asset URLs carry ?v=<version>, so a release changes every URL and a browser
-# may keep what it has for a year; an unversioned request is revalidated.
-LONG_CACHE_SECONDS = 365 * 86400
 
 # How the configuration form names and groups the settings of settings.SPECS.
 LABELS = {
@@ -105,19 +84,13 @@ def dashboard():
         key_fields=[_field("api_key"), _field("admin_key")],
         groups=[(title, [_field(n) for n in names]) for title, names in GROUPS],
     )
-    return html, 200, PAGE_HEADERS
+    # no-store: the page is the operator's console, never worth caching.
+    return protect_page(make_response(html), cache="no-store")
 
 
 @bp.route("/static/admin/<path:filename>")
 def static(filename: str):
-    versioned = request.args.get("v") == __version__
-    response = send_from_directory(
-        STATIC_FOLDER, filename, max_age=LONG_CACHE_SECONDS if versioned else 0
-    )
-    if versioned:
-        response.headers["Cache-Control"] = f"public, max-age={LONG_CACHE_SECONDS}, immutable"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return cache_static(send_from_directory(STATIC_FOLDER, filename))
 
 
 def register(app) -> None:

@@ -8,7 +8,7 @@ from markupsafe import escape
 from .. import __version__
 from ..api.envelope import CORS_HEADERS, failure, success
 from ..db import get_db, sessions
-from ..web.headers import IMMUTABLE, cache_static, protect_page
+from ..page_headers import IMMUTABLE, cache_static, protect_page
 from . import bundle, options
 
 bp = Blueprint("widget", __name__, template_folder="templates", static_folder="static",
