@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from .db import maintenance, open_database, php_source, transaction
 from .timefmt import iso_ms, parse_client_time, sqlite_seconds, utcnow

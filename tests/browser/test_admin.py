@@ -8,7 +8,6 @@ import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
-import pytest
 import requests
 from playwright.sync_api import expect
 

@@ -4,7 +4,6 @@ echo agent answering."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 import pytest
@@ -12,34 +11,12 @@ import requests
 from playwright.sync_api import expect
 
 from tests.conftest import API_KEY, LiveServer
-from webchat_bridge.echo_agent import EchoAgent
+from tests.echo_thread import AgentThread
 
 INPUT = "#chat-input"
 AGENT_TEXT = ".msg-agent .msg-text"
 VISITOR_TEXT = ".msg-visitor .msg-text"
 SESSION_FORM = re.compile(r"^session_[0-9a-z]+_[0-9a-z]{9}$")
-
-
-class AgentThread:
-    """The echo agent polling every 0.3 s, riding out a stopped bridge."""
-
-    def __init__(self, url: str):
-        self.agent = EchoAgent(url, API_KEY, interval=0.3, log=lambda _text: None)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopping.is_set():
-            try:
-                self.agent.poll_once()
-            except OSError:
-                pass
-            self.stopping.wait(0.3)
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture

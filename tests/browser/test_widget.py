@@ -13,7 +13,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.conftest import API_KEY, free_port
-from webchat_bridge.echo_agent import EchoAgent
+from tests.echo_thread import AgentThread
 
 HOST = "#webchat-bridge-widget"
 LAUNCHER = f"{HOST} .wcb-launcher"
@@ -52,28 +52,6 @@ class HostSite:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
-
-
-class AgentThread:
-    """The echo agent polling the bridge every 0.3 s until stopped."""
-
-    def __init__(self, url: str):
-        self.agent = EchoAgent(url, API_KEY, interval=0.3, log=lambda _text: None)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopping.is_set():
-            try:
-                self.agent.poll_once()
-            except OSError:
-                pass  # the bridge is down for a moment: keep polling
-            self.stopping.wait(0.3)
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture

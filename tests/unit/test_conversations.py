@@ -4,33 +4,15 @@ with the clock replaced so that minutes and hours pass instantly."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
-from webchat_bridge import conversations, timefmt
+from webchat_bridge import conversations
 from webchat_bridge.db import messages, open_database, responses, sessions
 
 START = datetime(2025, 6, 1, 12, 0, 0, 250000, tzinfo=timezone.utc)
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
-
-
-class Clock:
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, seconds: float) -> None:
-        self.moment += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock(START)
-    monkeypatch.setattr(timefmt, "utcnow", c)
-    return c
 
 
 @pytest.fixture

@@ -10,13 +10,6 @@ from webchat_bridge import db as dbpkg
 from webchat_bridge.db import connection
 
 
-@pytest.fixture
-def path(tmp_path):
-    p = str(tmp_path / "bridge.db")
-    dbpkg.open_database(p).close()
-    return p
-
-
 def test_connect_configures_the_connection(path, monkeypatch):
     monkeypatch.delenv("WEB_CHAT_SYNCHRONOUS", raising=False)
     conn = dbpkg.connect(path)

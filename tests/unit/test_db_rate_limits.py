@@ -5,26 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 
-from webchat_bridge.db import connect, open_database, rate_limits
+from webchat_bridge.db import connect, rate_limits
 
 W1 = "2025-06-01 12:00:00"
 W2 = "2025-06-01 12:01:00"
-
-
-@pytest.fixture
-def path(tmp_path):
-    p = str(tmp_path / "bridge.db")
-    open_database(p).close()
-    return p
-
-
-@pytest.fixture
-def conn(path):
-    c = connect(path)
-    yield c
-    c.close()
 
 
 def test_hits_count_per_window(conn):

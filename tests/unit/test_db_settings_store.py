@@ -6,21 +6,7 @@ import sqlite3
 
 import pytest
 
-from webchat_bridge.db import connect, open_database, settings_store
-
-
-@pytest.fixture
-def path(tmp_path):
-    p = str(tmp_path / "bridge.db")
-    open_database(p).close()
-    return p
-
-
-@pytest.fixture
-def conn(path):
-    c = connect(path)
-    yield c
-    c.close()
+from webchat_bridge.db import connect, settings_store
 
 
 def updated_at(conn, name):

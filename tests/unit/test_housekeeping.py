@@ -2,47 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import pytest
 
 from webchat_bridge import housekeeping, timefmt
-from webchat_bridge.db import connect, open_database, rate_limits, sessions
+from webchat_bridge.db import connect, rate_limits, sessions
 from webchat_bridge.settings import Settings
 
 START = datetime(2025, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, moment):
-        self.moment = moment
-
-    def __call__(self):
-        return self.moment
-
-    def advance(self, seconds):
-        self.moment += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock(START)
-    monkeypatch.setattr(timefmt, "utcnow", c)
-    return c
-
-
-@pytest.fixture
-def path(tmp_path):
-    p = str(tmp_path / "bridge.db")
-    open_database(p).close()
-    return p
-
-
-@pytest.fixture
-def conn(path):
-    c = connect(path)
-    yield c
-    c.close()
 
 
 def settings(**stored):

@@ -13,20 +13,6 @@ from webchat_bridge.settings import KEY_PATTERN
 STRONG = re.compile(r"^[A-Za-z0-9_-]{43,}$")  # 32 random bytes, URL-safe base64
 
 
-@pytest.fixture
-def path(tmp_path):
-    p = str(tmp_path / "bridge.db")
-    open_database(p).close()
-    return p
-
-
-@pytest.fixture
-def conn(path):
-    c = connect(path)
-    yield c
-    c.close()
-
-
 def test_missing_keys_are_generated_once(conn):
     generated = keys.ensure_keys(conn, environ={})
     assert set(generated) == {"api_key", "admin_key"}

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 from tests.conftest import SHARED_REFERENCE
 from tests.php_fixtures import build_php_db, php_escape, sample_php_db
-from webchat_bridge import migrate_php
 from webchat_bridge.cli import cli
 from webchat_bridge.db import maintenance, open_database
 from webchat_bridge.db.php_source import NotAPhpDatabase
