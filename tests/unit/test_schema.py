@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from tests.php_fixtures import PHP_SCHEMA
 from webchat_bridge.db import SCHEMA_VERSION, SchemaError, open_database
 
 # (name, declared type, default) per column, in order, as the specification
@@ -72,51 +73,6 @@ FOREIGN_KEYS = {
     ("web_chat_responses", "session_id", "web_chat_sessions", "id", "CASCADE"),
     ("web_chat_responses", "message_id", "web_chat_messages", "id", "SET NULL"),
 }
-
-# The schema of a database written by the PHP system, as sqlite3 .schema
-# prints it for such a file.
-PHP_SCHEMA = """
-CREATE TABLE web_chat_sessions (
-    id VARCHAR(64) PRIMARY KEY,
-    uid VARCHAR(16) UNIQUE,
-    created_at TEXT DEFAULT CURRENT_TIMESTAMP,
-    last_active TEXT DEFAULT CURRENT_TIMESTAMP,
-    ip_address VARCHAR(45),
-    metadata TEXT
-);
-CREATE TABLE web_chat_messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id VARCHAR(64),
-    message TEXT,
-    timestamp TEXT DEFAULT CURRENT_TIMESTAMP,
-    processed INTEGER DEFAULT 0,
-    broca_message_id INTEGER NULL,
-    FOREIGN KEY (session_id) REFERENCES web_chat_sessions(id)
-);
-CREATE TABLE web_chat_responses (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id VARCHAR(64),
-    response TEXT,
-    timestamp TEXT DEFAULT CURRENT_TIMESTAMP,
-    message_id INTEGER NULL,
-    FOREIGN KEY (session_id) REFERENCES web_chat_sessions(id),
-    FOREIGN KEY (message_id) REFERENCES web_chat_messages(id)
-);
-CREATE TABLE rate_limits (
-    ip_address VARCHAR(45),
-    endpoint VARCHAR(50),
-    count INTEGER DEFAULT 1,
-    window_start TEXT DEFAULT CURRENT_TIMESTAMP,
-    PRIMARY KEY (ip_address, endpoint)
-);
-CREATE INDEX idx_messages_session ON web_chat_messages(session_id);
-CREATE INDEX idx_messages_processed ON web_chat_messages(processed);
-CREATE INDEX idx_responses_session ON web_chat_responses(session_id);
-CREATE INDEX idx_rate_limits_window ON rate_limits(window_start);
-CREATE INDEX idx_sessions_uid ON web_chat_sessions(uid);
-CREATE INDEX idx_sessions_ip ON web_chat_sessions(ip_address);
-INSERT INTO web_chat_sessions (id, uid) VALUES ('session_php_1', '0123456789abcdef');
-"""
 
 
 @pytest.fixture
@@ -238,6 +194,8 @@ def test_a_php_database_is_refused_and_not_upgraded(tmp_path):
     path = str(tmp_path / "web_chat.db")
     raw = sqlite3.connect(path)
     raw.executescript(PHP_SCHEMA)
+    raw.execute("INSERT INTO web_chat_sessions (id, uid) VALUES ('session_php_1', '0123456789abcdef')")
+    raw.commit()
     raw.close()
     with pytest.raises(SchemaError, match="migrate-php"):
         open_database(path)
