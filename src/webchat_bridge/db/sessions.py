@@ -114,11 +114,15 @@ def page(
 # A session may go when it has been idle past the timeout, the agent has seen
 # all its messages, and either the agent has answered its newest message or the
 # grace period for a late answer has passed too.
+# The unary + on processed keeps SQLite on the session_id index for the NOT
+# EXISTS: without statistics it would otherwise walk every unprocessed message
+# of the whole table once per session (52 s instead of 1.3 s for a full cleanup
+# at a million messages).
 _REMOVABLE = (
     "SELECT s.id FROM web_chat_sessions s"
     " WHERE s.last_active < :idle_before"
     " AND NOT EXISTS (SELECT 1 FROM web_chat_messages m"
-    "                 WHERE m.session_id = s.id AND m.processed = 0)"
+    "                 WHERE m.session_id = s.id AND +m.processed = 0)"
     " AND (s.last_active < :grace_before"
     "      OR COALESCE((SELECT MAX(m.timestamp) FROM web_chat_messages m"
     "                   WHERE m.session_id = s.id), '')"
