@@ -389,8 +389,8 @@ def main(argv=None) -> int:
     parser.add_argument("--visitors", type=int, default=4, help="round-trip visitors (4)")
     parser.add_argument("--seed-sessions", type=int, default=1000,
                         help="answered sessions the responses row polls (1000)")
-    parser.add_argument("--backlog", type=int, default=40_000,
-                        help="unprocessed messages waiting before the inbox row (40000)")
+    parser.add_argument("--backlog", type=int, default=120_000,
+                        help="unprocessed messages waiting before the inbox row (120000)")
     parser.add_argument("--access-log", choices=["on", "off", "both"], default="both",
                         help="measure with the access log on (production), off, or both")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
