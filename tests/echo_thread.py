@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from tests.conftest import API_KEY
-from webchat_bridge.echo_agent import EchoAgent
+from webchat_bridge.echo_agent import BridgeError, EchoAgent
 
 
 class AgentThread:
@@ -23,8 +23,8 @@ class AgentThread:
         while not self.stopping.is_set():
             try:
                 self.agent.poll_once()
-            except OSError:
-                pass  # the bridge is down for a moment: keep polling
+            except (OSError, BridgeError):
+                pass  # the bridge is down or restarting for a moment: keep polling
             self.stopping.wait(self.interval)
 
     def stop(self):

@@ -9,6 +9,7 @@ traceback.
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import sys
 
@@ -23,8 +24,19 @@ class Context:
     def __init__(self, database: str):
         self.database = os.path.abspath(database)
 
-    def open(self) -> sqlite3.Connection:
-        return open_database(self.database)
+    def open(self, *, create: bool = False) -> sqlite3.Connection:
+        """The database, upgraded if need be. Only the commands that are meant
+        to make one (init-db, serve) create it: a mistyped --database must not
+        quietly produce an empty database with new keys."""
+        if not create and not os.path.isfile(self.database):
+            raise click.ClickException(
+                f"no database at {self.database}; create it with 'webchat-bridge init-db' "
+                "or 'webchat-bridge serve', or name another with --database"
+            )
+        try:
+            return open_database(self.database)
+        except sqlite3.DatabaseError as err:
+            raise click.ClickException(f"{self.database}: {err}") from None
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -47,6 +59,30 @@ _KEY_LABELS = {"api_key": "API key (for the agent's plugin)",
                "admin_key": "admin key (for the dashboard)"}
 
 
+def _schema_version(path: str) -> int | None:
+    """The file's schema version, or None when there is no file yet."""
+    if not os.path.isfile(path):
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as err:
+        raise click.ClickException(f"{path}: {err}") from None
+    finally:
+        conn.close()
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def _print_keys(generated: dict, database: str) -> None:
     for name, key in generated.items():
         click.secho(f"Generated a new {_KEY_LABELS[name]}:", fg="yellow")
@@ -61,15 +97,19 @@ def init_db(ctx: Context) -> None:
     """Create the database (or upgrade it in place) and any missing key."""
     from .keys import ensure_keys
 
-    existed = os.path.exists(ctx.database)
-    conn = ctx.open()
+    before = _schema_version(ctx.database)
+    conn = ctx.open(create=True)
     try:
         generated = ensure_keys(conn)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     finally:
         conn.close()
-    verb = "Upgraded" if existed else "Created"
-    click.echo(f"{verb} {ctx.database} (schema version {version})")
+    if before is None:
+        click.echo(f"Created {ctx.database} (schema version {version})")
+    elif before == version:
+        click.echo(f"{ctx.database} is already at schema version {version}; nothing to do")
+    else:
+        click.echo(f"Upgraded {ctx.database} from schema version {before} to {version}")
     _print_keys(generated, ctx.database)
 
 
@@ -116,7 +156,8 @@ def cleanup(ctx: Context) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="WEB_CHAT_HOST")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="WEB_CHAT_HOST",
+              help="Address to listen on (0.0.0.0 for every interface).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
               envvar="WEB_CHAT_PORT")
 @click.option("--workers", type=click.IntRange(1, 64), envvar="WEB_CHAT_WORKERS",
@@ -133,7 +174,12 @@ def serve(ctx: Context, host, port, workers, threads, timeout, access_log, dev) 
     from . import create_app, logs
     from .server import BridgeServer, default_workers, options
 
-    conn = ctx.open()
+    if _port_in_use(host, port):
+        raise click.ClickException(
+            f"{host}:{port} is already in use; choose another port with --port "
+            "or WEB_CHAT_PORT"
+        )
+    conn = ctx.open(create=True)
     try:
         from .keys import ensure_keys
 
@@ -166,26 +212,42 @@ def serve(ctx: Context, host, port, workers, threads, timeout, access_log, dev) 
 @click.option("--key", envvar="WEB_CHAT_API_KEY", help="The API key (default: read from the database).")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.05, 3600),
               help="Seconds between inbox polls.")
-@click.option("--prefix", default="Echo: ", show_default=True)
+@click.option("--prefix", default="Echo: ", show_default=True,
+              help="Text put before each echoed message.")
 @click.option("--once", is_flag=True, help="Poll once and exit.")
 @pass_ctx
 def echo_agent(ctx: Context, url, key, interval, prefix, once) -> None:
     """Answer every visitor message with an echo, polling like the real plugin."""
-    from .echo_agent import EchoAgent
+    from .echo_agent import BridgeError, EchoAgent
 
+    if not url.startswith(("http://", "https://")):
+        raise click.ClickException(f"--url must start with http:// or https:// (got {url!r})")
+    reload_key = None
     if not key:
-        conn = ctx.open()
-        try:
-            key = Settings(settings_store.get_all(conn)).api_key
-        finally:
-            conn.close()
+        def reload_key():
+            conn = ctx.open()
+            try:
+                return Settings(settings_store.get_all(conn)).api_key
+            finally:
+                conn.close()
+
+        key = reload_key()
         if not key:
             raise click.ClickException("no API key: pass --key or run 'webchat-bridge init-db'")
-    agent = EchoAgent(url, key, prefix=prefix, interval=interval,
+    agent = EchoAgent(url, key, prefix=prefix, interval=interval, reload_key=reload_key,
                       log=lambda line: click.echo(line, err=True))
+    if once:
+        try:
+            count = agent.poll_once()
+        except BridgeError as err:
+            raise click.ClickException(str(err)) from None
+        except OSError as err:
+            raise click.ClickException(f"bridge unreachable at {url}: {err}") from None
+        click.echo(f"answered {count} message(s)", err=True)
+        return
     click.echo(f"Polling {agent.base}?action=inbox every {interval:g} s (Ctrl+C to stop)", err=True)
     try:
-        agent.run(iterations=1 if once else None)
+        agent.run()
     except KeyboardInterrupt:
         pass
 

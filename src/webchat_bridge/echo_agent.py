@@ -19,9 +19,18 @@ import urllib.request
 from typing import Callable
 
 
+class BridgeError(RuntimeError):
+    """The bridge refused the inbox call (a wrong key, a rate limit, a fault)."""
+
+    def __init__(self, text: str, code: int | None):
+        super().__init__(f"{text} ({code})")
+        self.code = code
+
+
 class EchoAgent:
     def __init__(self, url: str, key: str, *, prefix: str = "Echo: ", interval: float = 5.0,
-                 timeout: float = 10.0, log: Callable[[str], None] = print):
+                 timeout: float = 10.0, log: Callable[[str], None] = print,
+                 reload_key: Callable[[], str | None] | None = None):
         # The plugin joins its base URL and "/api/v1/" as text; a base ending
         # in "/" gives "//api/v1/", which the bridge accepts.
         self.base = url + "/api/v1/"
@@ -30,6 +39,9 @@ class EchoAgent:
         self.interval = interval
         self.timeout = timeout
         self.log = log
+        # Where the key came from, when it can change under us (the database:
+        # 'webchat-bridge keys --rotate api' must not strand a running agent).
+        self.reload_key = reload_key
         self.answered = 0
 
     def _call(self, method: str, query: str, body: dict | None) -> dict:
@@ -51,9 +63,14 @@ class EchoAgent:
     def poll_once(self) -> int:
         """Claim one page of the inbox and answer each message; returns how many."""
         answer = self._call("GET", "action=inbox&limit=50&offset=0", None)
+        if not answer.get("success") and answer.get("code") == 401 and self.reload_key:
+            fresh = self.reload_key()
+            if fresh and fresh != self.key:
+                self.log("the API key changed; using the new one")
+                self.key = fresh
+                answer = self._call("GET", "action=inbox&limit=50&offset=0", None)
         if not answer.get("success"):
-            self.log(f"inbox: {answer.get('error')} ({answer.get('code')})")
-            return 0
+            raise BridgeError(f"inbox: {answer.get('error')}", answer.get("code"))
         count = 0
         for message in answer["data"]["messages"]:
             reply = self._call("POST", "action=outbox", {
@@ -74,6 +91,8 @@ class EchoAgent:
                 count = self.poll_once()
                 if count:
                     self.log(f"answered {count} message(s), {self.answered} in all")
+            except BridgeError as err:
+                self.log(f"{err}; retrying in {self.interval:g} s")
             except (urllib.error.URLError, OSError, ValueError) as err:
                 self.log(f"bridge unreachable ({err}); retrying in {self.interval:g} s")
             done += 1
