@@ -134,13 +134,35 @@ def test_a_failed_upgrade_leaves_the_file_untouched(tmp_path, monkeypatch):
         raw.close()
 
 
-def test_get_db_is_one_connection_per_app_context(app):
+def test_get_db_is_one_connection_per_thread_kept_between_requests(app):
+    import threading
+
     with app.app_context():
         first = dbpkg.get_db()
         assert dbpkg.get_db() is first
         assert first.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    # Closed at teardown.
-    with pytest.raises(sqlite3.ProgrammingError):
-        first.execute("SELECT 1")
+        first.execute("BEGIN IMMEDIATE")
+    # Teardown never leaves a transaction behind, and the thread's next
+    # request reuses the connection.
+    assert not first.in_transaction
     with app.app_context():
-        assert dbpkg.get_db() is not first
+        assert dbpkg.get_db() is first
+    other = []
+
+    def in_another_thread():
+        with app.app_context():
+            other.append(dbpkg.get_db())
+
+    thread = threading.Thread(target=in_another_thread)
+    thread.start()
+    thread.join()
+    assert other[0] is not first
+
+
+def test_a_thread_keeps_only_a_few_files_open(tmp_path):
+    opened = [dbpkg.connection._thread_connection(str(tmp_path / f"{i}.db")) for i in range(6)]
+    # The oldest ones were closed to make room.
+    with pytest.raises(sqlite3.ProgrammingError):
+        opened[0].execute("SELECT 1")
+    assert opened[-1].execute("SELECT 1").fetchone()[0] == 1
+    assert dbpkg.connection._thread_connection(str(tmp_path / "5.db")) is opened[-1]

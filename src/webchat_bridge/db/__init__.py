@@ -15,5 +15,6 @@ from .connection import (  # noqa: F401
     get_db,
     init_app,
     open_database,
+    readable,
     transaction,
 )

@@ -1,8 +1,7 @@
 """Opening the database: PRAGMAs, transactions, schema creation and upgrades.
 
-Each request (and each CLI command, and each thread of the echo agent) uses its
-own connection: SQLite connections are cheap to open and must not be shared
-between threads. WAL lets readers run beside one writer; every write that reads
+Each worker thread (and each CLI command) uses its own connection: SQLite
+connections must not be shared between threads. WAL lets readers run beside one writer; every write that reads
 first runs inside ``BEGIN IMMEDIATE`` so that two writers queue on the busy
 timeout instead of failing with "database is locked" when one of them tries to
 upgrade a read snapshot that is no longer current.
@@ -162,54 +161,60 @@ def open_database(path: str) -> sqlite3.Connection:
     return conn
 
 
-# -- Flask integration (one connection per request, closed at teardown) ------
-
-# When the last connection to a WAL database closes, SQLite checkpoints the WAL
-# into the main file (with an fsync) and deletes it. With one connection per
-# request that would happen on most requests of a quiet worker, and cost more
-# than the request itself. So each process also holds one idle connection to
-# its database for as long as it lives (it never runs a transaction, so it
-# blocks no writer and no checkpoint); checkpoints are then left to SQLite's
-# automatic one, every 1000 pages. Kept per process id: a connection must never
-# be used, or closed, across a fork, so one inherited from a parent is left
-# alone.
-_holder_lock = threading.Lock()
-_holder: dict = {"pid": None, "path": None, "conn": None}
-_inherited: list[sqlite3.Connection] = []
+def readable(path: str) -> bool:
+    """Whether the file can be opened and read right now, on a connection of
+    its own (a long-lived one would still read a file deleted since)."""
+    try:
+        conn = connect(path, readonly=True)
+        try:
+            conn.execute("SELECT COUNT(*) FROM web_chat_sessions").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return True
 
 
-def _hold_open(path: str) -> None:
+# -- Flask integration ---------------------------------------------------------
+
+# Each worker thread keeps its connection from one request to the next: opening
+# one costs more than most requests, and while a connection stays open SQLite
+# does not checkpoint and delete the WAL (with an fsync) every time the last one
+# closes. A connection is only ever used by the thread that opened it, in the
+# process that opened it (never across a fork), and between requests it holds
+# no transaction, so it blocks no writer and no checkpoint. A handful of files
+# per thread at most (tests open many); the least recently used one is closed.
+_local = threading.local()
+_PER_THREAD = 4
+
+
+def _thread_connection(path: str) -> sqlite3.Connection:
     pid = os.getpid()
-    if _holder["pid"] == pid and _holder["path"] == path:
-        return
-    with _holder_lock:
-        if _holder["pid"] == pid and _holder["path"] == path:
-            return
-        old = _holder["conn"]
-        if old is not None:
-            if _holder["pid"] == pid:
-                old.close()
-            else:
-                _inherited.append(old)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                               check_same_thread=False)
-        # One read opens the WAL index, which is what marks the file as in use.
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-        _holder.update(pid=pid, path=path, conn=conn)
+    if getattr(_local, "pid", None) != pid:
+        _local.pid, _local.conns = pid, {}
+    conns: dict[str, sqlite3.Connection] = _local.conns
+    conn = conns.pop(path, None)
+    if conn is None:
+        conn = connect(path)
+        while len(conns) >= _PER_THREAD:
+            oldest = next(iter(conns))
+            conns.pop(oldest).close()
+    conns[path] = conn  # most recently used last
+    return conn
 
 
 def get_db() -> sqlite3.Connection:
     if "db" not in g:
-        path = current_app.config["DATABASE"]
-        g.db = connect(path)
-        _hold_open(path)
+        g.db = _thread_connection(current_app.config["DATABASE"])
     return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
+    """End of request: the connection stays open for the thread's next one,
+    but never with a transaction left behind."""
     conn = g.pop("db", None)
-    if conn is not None:
-        conn.close()
+    if conn is not None and conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def init_app(app) -> None:
