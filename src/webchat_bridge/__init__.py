@@ -21,6 +21,7 @@ def create_app(config: dict | None = None):
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import admin, api, db, keys, logs, web, widget
+    from .api.validation import MAX_BODY_BYTES
     from .wsgi_fixes import CollapseSlashes
 
     app = Flask(__name__, static_folder=None)
@@ -32,7 +33,9 @@ def create_app(config: dict | None = None):
         TRUSTED_PROXIES=_int(environ.get("WEB_CHAT_TRUSTED_PROXIES"), 0),
         AUTO_CLEANUP=True,
         ACCESS_LOG=environ.get("WEB_CHAT_ACCESS_LOG", "on").lower() not in {"0", "off", "false", "no"},
-        MAX_CONTENT_LENGTH=1024 * 1024,
+        # One byte more than a body may hold, so that the API can tell "too
+        # large" from "exactly at the limit" even for a chunked body.
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES + 1,
         JSON_SORT_KEYS=False,
     )
     if config:

@@ -17,6 +17,7 @@ import click
 
 from . import DEFAULT_DATABASE, __version__
 from .db import SchemaError, open_database, settings_store
+from .keys import KeyConflict
 from .settings import SPECS, Settings
 
 
@@ -268,7 +269,7 @@ def main() -> None:
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
-    except SchemaError as err:
+    except (SchemaError, KeyConflict) as err:
         click.echo(f"Error: {err}", err=True)
         sys.exit(1)
     except (sqlite3.Error, OSError) as err:

@@ -23,6 +23,11 @@ LOG_FILE = "api.log"
 MAX_BYTES = 100 * 1024 * 1024
 BACKUP_COUNT = 3
 RETENTION_DAYS = 30
+ROTATE_AT_LEAST = 1024 * 1024  # cleanup_logs leaves a smaller current file alone
+
+
+_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r", "\x85": "\\x85",
+                           "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 class LineFormatter(logging.Formatter):
@@ -36,7 +41,9 @@ class LineFormatter(logging.Formatter):
         context = getattr(record, "context", None)
         if context:
             line += " " + json.dumps(context, ensure_ascii=False, default=str, sort_keys=True)
-        return line
+        # One line per event, whatever a message (a request path, say) or a
+        # traceback holds: a client must not be able to forge log lines.
+        return line.translate(_ONE_LINE)
 
 
 def log_dir(path: str | None = None) -> Path:
@@ -81,15 +88,21 @@ def _backups(folder: Path) -> list[Path]:
 
 
 def rotate_and_prune(path: str | None = None) -> dict:
-    """Roll the log over now and delete backups older than the retention.
+    """Roll the log over now (when it holds at least 1 MB) and delete backups
+    older than the retention.
 
     Returns the figures the ``cleanup_logs`` action reports.
     """
     folder = log_dir(path)
     handler = _file_handler()
     current = folder / LOG_FILE
-    if handler is not None and current.exists() and current.stat().st_size > 0:
+    # Only a file of some size is rotated: with three numbered backups, every
+    # rollover drops the oldest, and an admin pressing the button a few times
+    # must not be able to erase the day's events.
+    rotated = False
+    if handler is not None and current.exists() and current.stat().st_size >= ROTATE_AT_LEAST:
         handler.doRollover()
+        rotated = True
     cutoff = time.time() - RETENTION_DAYS * 86400
     removed = 0
     for backup in _backups(folder):
@@ -106,4 +119,5 @@ def rotate_and_prune(path: str | None = None) -> dict:
         "retention_days": RETENTION_DAYS,
         "max_size_mb": MAX_BYTES // 1048576,
         "removed_files_count": removed,
+        "rotated": rotated,
     }

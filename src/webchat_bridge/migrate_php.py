@@ -52,7 +52,13 @@ class MigrationError(Exception):
 
 
 def decode_php_text(text):
-    """Undo PHP's htmlspecialchars: the five entities, one left-to-right pass."""
+    """Undo PHP's htmlspecialchars: the five entities, one left-to-right pass.
+
+    A value stored as a BLOB (PHP's SQLite binding can do that) is read as
+    UTF-8, any invalid byte becoming U+FFFD, so the bridge only ever holds text.
+    """
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = bytes(text).decode("utf-8", "replace")
     if not isinstance(text, str):
         return text
     return _ENTITY.sub(lambda m: PHP_ENTITIES[m.group(0)], text)

@@ -169,5 +169,6 @@ def validate_changes(changes: Mapping[str, Any], current: Settings) -> dict[str,
     api = out.get("api_key", current.api_key)
     admin = out.get("admin_key", current.admin_key)
     if api is not None and api == admin:
-        raise SettingError("Invalid value for api_key: the API key and the admin key must differ")
+        field = "api_key" if "api_key" in out else "admin_key"
+        raise SettingError(f"Invalid value for {field}: the API key and the admin key must differ")
     return out

@@ -221,9 +221,15 @@ def test_cleanup_logs_reports_real_figures(app, client, admin_headers):
 
     for i in range(30):
         post_message(client, f"log{i}", "x" * 100)
+    # A small log is left as it is: pressing the button erases nothing recent.
+    small = ok(api(client, "cleanup_logs", admin_headers, "POST"),
+               "Log cleanup completed successfully")
+    assert small["rotated"] is False and small["backup_files_count"] == 0
+    with open(os.path.join(app.config["LOG_PATH"], "api.log"), "a", encoding="utf-8") as log:
+        log.write("[2026-03-01 11:00:00] [INFO] earlier line\n" * 30000)  # over 1 MB
     data = ok(api(client, "cleanup_logs", admin_headers, "POST"),
               "Log cleanup completed successfully")
-    assert data["message"] == "Log cleanup completed successfully"
+    assert data["message"] == "Log cleanup completed successfully" and data["rotated"] is True
     assert data["retention_days"] == 30 and data["max_size_mb"] == 100
     folder = app.config["LOG_PATH"]
     backups = [n for n in os.listdir(folder) if n.startswith("api.log.")]

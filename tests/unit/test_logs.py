@@ -123,11 +123,21 @@ def test_rotate_and_prune_reports_real_figures(tmp_path):
         "retention_days": 30,
         "max_size_mb": 100,
         "removed_files_count": 1,
+        "rotated": True,
     }
     assert figures["total_log_size_mb"] >= 1.46
     # Logging goes on in the new file.
     logs.event(logging.INFO, "after rotation")
     assert read_log(tmp_path).strip().endswith("after rotation")
+
+
+def test_pressing_cleanup_again_and_again_erases_no_recent_events(tmp_path):
+    logs.configure(str(tmp_path))
+    logs.event(logging.WARNING, "All data cleared")
+    for _ in range(5):
+        figures = logs.rotate_and_prune(str(tmp_path))
+        assert figures["rotated"] is False
+    assert "All data cleared" in read_log(tmp_path)
 
 
 def test_an_empty_log_is_not_rolled_over(tmp_path):
@@ -138,7 +148,8 @@ def test_an_empty_log_is_not_rolled_over(tmp_path):
     assert figures["total_log_size_mb"] == 0
 
 
-def test_backups_are_capped(tmp_path):
+def test_backups_are_capped(tmp_path, monkeypatch):
+    monkeypatch.setattr(logs, "ROTATE_AT_LEAST", 1)
     logs.configure(str(tmp_path))
     for n in range(logs.BACKUP_COUNT + 2):
         logs.event(logging.INFO, f"line {n}")

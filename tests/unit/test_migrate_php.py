@@ -576,3 +576,36 @@ def test_odd_session_times_and_unusual_metadata(tmp_path, target):
     assert sessions["s_none"][:2] == ("2026-12-01 12:00:00", "2026-12-01 12:00:00")
     assert len([o for o in report.odd_times if o.table == "sessions"]) == 4
     assert all(c.ok for c in validate(source, target))
+
+
+def test_blobs_and_bad_utf8_arrive_as_text(tmp_path):
+    source = build_php_db(
+        tmp_path / "blobby.db",
+        sessions=[{"id": "s1", "uid": "0123456789abcdef", "created_at": "2026-11-02 10:00:00",
+                   "last_active": "2026-11-02 10:00:00", "ip_address": "127.0.0.1",
+                   "metadata": b"[]"}],
+        messages=[{"session_id": "s1", "message": b"caf\xc3\xa9 &amp; more",
+                   "timestamp": "2026-11-02T10:00:05+00:00", "processed": 1},
+                  {"session_id": "s1", "message": b"bad \xff byte",
+                   "timestamp": "2026-11-02T10:00:06+00:00", "processed": 0}],
+        responses=[{"session_id": "s1", "response": b"\xde\xad", "message_id": 1,
+                    "timestamp": "2026-11-02T10:00:07+00:00"}],
+    )
+    # Text that is not UTF-8 in a TEXT value, too.
+    raw = sqlite3.connect(source)
+    raw.execute("INSERT INTO web_chat_messages (session_id, message, timestamp, processed)"
+                " VALUES ('s1', CAST(X'6f6b20ff' AS TEXT), '2026-11-02T10:00:08+00:00', 0)")
+    raw.commit()
+    raw.close()
+    target = str(tmp_path / "bridge.db")
+    assert invoke("--database", target, "migrate-php", str(source)).exit_code == 0
+    conn = open_database(target)
+    try:
+        rows = conn.execute("SELECT message, typeof(message) FROM web_chat_messages ORDER BY id")
+        got = [tuple(r) for r in rows]
+        assert got[0] == ("café & more", "text")
+        assert got[1] == ("bad \ufffd byte", "text") and got[2] == ("ok \ufffd", "text")
+        assert conn.execute("SELECT typeof(response) FROM web_chat_responses").fetchone()[0] == "text"
+    finally:
+        conn.close()
+    assert invoke("--database", target, "validate-migration", str(source)).exit_code == 0

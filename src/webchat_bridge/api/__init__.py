@@ -57,8 +57,10 @@ def dispatch(action: str | None = None):
     return handler()
 
 
-@bp.route("/api/v1/openapi.json", methods=["GET"])
+@bp.route("/api/v1/openapi.json", methods=ANY_METHOD)
 def openapi():
+    if request.method != "GET":
+        raise ApiError(405, "Method not allowed", headers={"Allow": "GET, OPTIONS"})
     response = jsonify(document(request.host_url.rstrip("/")))
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -151,9 +153,10 @@ def _log_request(response: Response) -> None:
     if not current_app.config["ACCESS_LOG"]:
         return
     started = g.get("started")
+    action = g.get("action")
     logs.event(
         logging.INFO,
-        f"API Request: {request.method} /api/{g.get('action', request.path)}",
+        f"API Request: {request.method} {'/api/' + action if action else request.path}",
         endpoint=g.get("action"),
         method=request.method,
         ip=request.remote_addr,

@@ -29,8 +29,16 @@ class ApiError(Exception):
         self.extra = extra or {}
 
 
+def _as_text(value):
+    # A BLOB in a text column (a database written by another program) must
+    # not turn an answer into a 500, least of all after inbox has claimed it.
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "replace")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def _json(body: dict, status: int, headers=None) -> Response:
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_as_text)
     response = Response(payload, status=status, content_type=CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import timefmt
 from .envelope import ApiError
@@ -51,7 +52,14 @@ def json_object(request: Request) -> dict:
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
         raise bad("Request body too large")
-    raw = request.get_data(cache=True)
+    try:
+        # One byte past the limit tells a body that is too large from one that
+        # is exactly at it, also when it comes chunked, without a length.
+        raw = request.stream.read(MAX_BODY_BYTES + 1)
+    except RequestEntityTooLarge:
+        raise bad("Request body too large") from None
+    except Exception:  # the server could not read it: a broken chunked body, a lie about its length
+        raise bad("Invalid request body") from None
     if len(raw) > MAX_BODY_BYTES:
         raise bad("Request body too large")
     if not raw.strip():

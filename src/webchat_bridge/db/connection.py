@@ -32,6 +32,12 @@ class SchemaError(RuntimeError):
     """The file is not a bridge database this release can use."""
 
 
+def decode_text(raw: bytes) -> str:
+    """SQLite TEXT as str; bytes that are not UTF-8 (written by some other
+    program) become U+FFFD instead of an exception on every read."""
+    return raw.decode("utf-8", "replace")
+
+
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     """A configured connection to ``path`` (created, with its folder, if missing)."""
     if readonly:
@@ -44,6 +50,7 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
         os.makedirs(folder, exist_ok=True)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    conn.text_factory = decode_text
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     # In WAL mode NORMAL keeps every committed transaction across a crash of the
@@ -145,7 +152,12 @@ def _split_script(script: str) -> list[str]:
 
 def open_database(path: str) -> sqlite3.Connection:
     """A connection to a bridge database at ``path``, created or upgraded."""
+    created = not os.path.exists(path)
     conn = connect(path)
+    if created:
+        # The file holds the keys beside every conversation: readable by its
+        # owner only. SQLite gives the -wal and -shm files the same mode.
+        os.chmod(path, 0o600)
     try:
         # Refuse a PHP file before anything writes to it (even switching the
         # journal mode rewrites its header).

@@ -13,6 +13,8 @@ import sqlite3
 from pathlib import Path
 from typing import Iterator
 
+from .connection import decode_text
+
 # The columns the migration reads, per table. A file missing any of them is not
 # a PHP bridge database (or is one this release does not understand).
 COLUMNS = {
@@ -39,6 +41,9 @@ def open_source(path: str) -> sqlite3.Connection:
     # cannot be mistaken for URI syntax.
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+    # Text that is not valid UTF-8 is read with U+FFFD in place of the bad
+    # bytes rather than stopping the whole migration.
+    conn.text_factory = decode_text
     conn.row_factory = sqlite3.Row
     try:
         check_shape(conn, path)
