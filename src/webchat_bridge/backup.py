@@ -194,6 +194,8 @@ def backup_database(
             raise BackupError(f"the copy failed its integrity check: {'; '.join(problems[:3])}")
         dest.close()
         dest = None
+        # A copy holds the keys like the database does: its owner's alone.
+        os.chmod(temp, 0o600)
         _fsync(temp)
         final = _final_name(directory, stamp)
         os.rename(temp, final)

@@ -55,6 +55,7 @@ def test_backup_is_a_complete_sound_single_file(database, tmp_path):
     conn.close()
     assert count(result.path) == 500
     assert result.size == os.path.getsize(result.path)
+    assert os.stat(result.path).st_mode & 0o777 == 0o600  # it holds the keys
 
 
 def test_written_under_a_temporary_name_then_renamed(database, tmp_path, monkeypatch):
