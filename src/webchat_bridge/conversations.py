@@ -66,7 +66,9 @@ def post_message(
             if not uid:
                 uid, is_new_user = new_uid(), True
                 sessions.set_uid(db, session_id, uid)
-            sessions.touch(db, session_id, timefmt.sqlite_seconds(now))
+            stamp = timefmt.sqlite_seconds(now)
+            if session["last_active"] != stamp:  # a write saved within the same second
+                sessions.touch(db, session_id, stamp)
         message_id, stamp = messages.insert(db, session_id, text, timefmt.iso_ms(now))
     return Posted(message_id, session_id, stamp, uid, is_new_user)
 

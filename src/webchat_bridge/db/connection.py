@@ -9,10 +9,11 @@ upgrade a read snapshot that is no longer current.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from importlib import resources
 from typing import Iterator
 
@@ -43,12 +44,14 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         conn = sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS,
-            isolation_level=None,
+            isolation_level=None, factory=BridgeConnection,
         )
     else:
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                               factory=BridgeConnection)
+        conn.writer_lock = _WriterLock(path)
     conn.row_factory = sqlite3.Row
     conn.text_factory = decode_text
     conn.execute("PRAGMA foreign_keys = ON")
@@ -62,6 +65,49 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+class _WriterLock:
+    """An advisory lock on ``<database>.lock``, taken around every write
+    transaction of the bridge.
+
+    SQLite's own busy handler polls for a held write lock and sleeps between
+    tries (1, 2, 5, 10 ms …), so under many concurrent writers most of the time
+    goes to sleeping while the lock is free. A blocking ``flock`` queues the
+    writers in the kernel, which wakes the next one the moment the lock is
+    released; the kernel also releases it when a process dies, so a killed
+    worker cannot leave it held. One per connection (each is one thread's), as
+    flock excludes open files, not threads.
+    """
+
+    def __init__(self, database: str):
+        self._path = database + ".lock"
+        self._fd: int | None = None  # opened on the first write, not before
+
+    def __enter__(self):
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc):
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class BridgeConnection(sqlite3.Connection):
+    """A connection that knows its database's writer lock."""
+
+    writer_lock: _WriterLock | None = None
+
+    def close(self) -> None:
+        if self.writer_lock is not None:
+            self.writer_lock.close()
+            self.writer_lock = None
+        super().close()
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any exception.
@@ -72,13 +118,15 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     if conn.in_transaction:
         yield conn
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    lock = getattr(conn, "writer_lock", None) or nullcontext()
+    with lock:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 def _schema_sql() -> str:
