@@ -25,7 +25,11 @@ class BridgeServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        return self._factory()
+        from . import logs
+
+        app = self._factory()
+        logs.write_in_background()
+        return app
 
 
 def options(*, host: str, port: int, workers: int, threads: int, timeout: int,

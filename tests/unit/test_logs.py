@@ -225,3 +225,29 @@ def test_the_log_is_not_served(app, client):
         response = client.get(url)
         assert response.status_code in (400, 404), url
         assert b"secret-ish line" not in response.get_data()
+
+
+def test_background_writer_loses_no_line_across_a_fork(tmp_path):
+    """serve moves writes to a thread per worker process; every line queued
+    before a process exits reaches the file."""
+    logs.configure(str(tmp_path))
+    logs.write_in_background()
+    try:
+        pid = os.fork()
+        if pid == 0:  # a forked worker, as gunicorn makes them
+            try:
+                for n in range(200):
+                    logs.event(logging.INFO, f"worker line {n}")
+            finally:
+                logging.getLogger(logs.LOGGER_NAME).handlers[0].flush_and_stop()
+                os._exit(0)
+        os.waitpid(pid, 0)
+        for n in range(100):
+            logs.event(logging.INFO, f"master line {n}")
+    finally:
+        for handler in logging.getLogger(logs.LOGGER_NAME).handlers:
+            if isinstance(handler, logs.BackgroundWriter):
+                handler.flush_and_stop()
+    text = read_log(tmp_path)
+    assert text.count("worker line") == 200 and text.count("master line") == 100
+    assert all(line.startswith("[") for line in text.splitlines())
