@@ -18,7 +18,10 @@ from webchat_bridge.db import connect
 API_KEY = "test-api-key-0123456789"
 ADMIN_KEY = "test-admin-key-0123456789"
 REPO = Path(__file__).resolve().parent.parent
-SHARED_REFERENCE = REPO.parent / "shared" / "reference"
+# The PHP system's reference files (a real database written through its API,
+# and what was sent to produce it), beside the project when present.
+SHARED_REFERENCE = Path(os.environ.get("WEB_CHAT_REFERENCE_DIR")
+                        or REPO.parent / "shared" / "reference")
 
 
 @pytest.fixture
