@@ -52,7 +52,7 @@ API_KEY = "bench-api-key-0123456789"
 ADMIN_KEY = "bench-admin-key-0123456789"
 SEED_PREFIX = "seed"
 
-# What the bridge promises (docs/performance.md).
+# What the bridge promises (README, "Performance and reliability").
 TARGET_MESSAGES_SHARE = 0.60
 TARGET_WORKER_MB = 80.0
 

@@ -44,7 +44,7 @@ from webchat_bridge import conversations, housekeeping, timefmt  # noqa: E402
 from webchat_bridge.db import connect, messages, sessions, stats  # noqa: E402
 from webchat_bridge.settings import Settings  # noqa: E402
 
-# Targets at the full size (docs/performance.md).
+# Targets at the full size (README, "Performance and reliability").
 TARGETS_MS = {"inbox claim of 50": 10.0, "sessions page, active": 50.0,
               "sessions page, all": 50.0}
 
