@@ -28,8 +28,8 @@ import sqlite3
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Iterable, Iterator
 
 from .db import maintenance, open_database, php_source, transaction

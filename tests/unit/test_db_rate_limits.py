@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-
 from webchat_bridge.db import connect, rate_limits
 
 W1 = "2025-06-01 12:00:00"

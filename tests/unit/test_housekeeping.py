@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-
 from webchat_bridge import housekeeping, timefmt
 from webchat_bridge.db import connect, rate_limits, sessions
 from webchat_bridge.settings import Settings

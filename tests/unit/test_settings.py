@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from webchat_bridge.settings import SPECS, Settings, SettingError, pinned, validate_changes
+from webchat_bridge.settings import (
+    SPECS,
+    SettingError,
+    Settings,
+    pinned,
+    validate_changes,
+)
 
 API = "api-key-0123456789"
 ADMIN = "admin-key-0123456789"

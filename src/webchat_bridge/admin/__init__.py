@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import os
 
-from flask import (Blueprint, make_response, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 
 from .. import __version__
 from ..page_headers import cache_static, protect_page

@@ -13,9 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from .. import housekeeping, logs
 from ..context import get_settings
-from ..db import connect, get_db
+from ..db import connect, get_db, settings_store
 from ..settings import Settings
-from ..db import settings_store
 from . import auth, limits
 from .actions import ACTIONS
 from .envelope import CORS_HEADERS, ApiError, failure, from_error

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, current_app, make_response, render_template, request,
-                   send_from_directory)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+)
 from markupsafe import escape
 
 from .. import __version__
