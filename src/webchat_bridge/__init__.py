@@ -22,6 +22,7 @@ def create_app(config: dict | None = None):
 
     from . import admin, api, db, keys, logs, web, widget
     from .api.validation import MAX_BODY_BYTES
+    from .settings import Settings
     from .wsgi_fixes import CollapseSlashes
 
     app = Flask(__name__, static_folder=None)
@@ -41,6 +42,8 @@ def create_app(config: dict | None = None):
     if config:
         app.config.update(config)
 
+    # Checked before anything is created: a refused start leaves no file.
+    keys.check_distinct(Settings({}, app.config["ENVIRON"]))
     conn = db.open_database(app.config["DATABASE"])
     try:
         app.config["GENERATED_KEYS"] = keys.ensure_keys(conn, app.config["ENVIRON"])

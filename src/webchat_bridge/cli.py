@@ -180,10 +180,11 @@ def serve(ctx: Context, host, port, workers, threads, timeout, access_log, dev) 
             f"{host}:{port} is already in use; choose another port with --port "
             "or WEB_CHAT_PORT"
         )
+    from .keys import check_distinct, ensure_keys
+
+    check_distinct(Settings({}))
     conn = ctx.open(create=True)
     try:
-        from .keys import ensure_keys
-
         generated = ensure_keys(conn)
     finally:
         conn.close()

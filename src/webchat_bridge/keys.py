@@ -20,6 +20,16 @@ class KeyConflict(ValueError):
     """The configuration would let one key open both kinds of action."""
 
 
+def check_distinct(settings: Settings) -> None:
+    """Refuse one key for both kinds: it would open the agent's and the admin
+    actions alike."""
+    if settings.api_key and settings.api_key == settings.admin_key:
+        raise KeyConflict(
+            "the API key and the admin key are the same; give WEB_CHAT_API_KEY and "
+            "WEB_CHAT_ADMIN_KEY different values"
+        )
+
+
 def new_key() -> str:
     return secrets.token_urlsafe(32)
 
@@ -29,12 +39,7 @@ def ensure_keys(db: sqlite3.Connection, environ=None) -> dict[str, str]:
     environ = os.environ if environ is None else environ
     stored = settings_store.get_all(db)
     current = Settings(stored, environ)
-    if current.api_key and current.api_key == current.admin_key:
-        # One key would then open both the agent's and the admin actions.
-        raise KeyConflict(
-            "the API key and the admin key are the same; give WEB_CHAT_API_KEY and "
-            "WEB_CHAT_ADMIN_KEY different values"
-        )
+    check_distinct(current)
     generated = {}
     now = timefmt.sqlite_seconds(timefmt.utcnow())
     for name in KEY_SETTINGS:

@@ -66,3 +66,11 @@ def test_equal_keys_error_names_the_field_being_changed(tmp_path):
         "/api/v1/?action=config", json={"admin_key": keys["api_key"]},
         headers={"Authorization": f"Bearer {keys['admin_key']}"})
     err(response, 400, "Invalid value for admin_key: the API key and the admin key must differ")
+
+
+def test_a_deleted_database_is_503_not_a_lost_acknowledgement(app, client):
+    ok(post_message(client, "session_gone", "before"), "Message received")
+    os.remove(app.config["DATABASE"])
+    err(post_message(client, "session_gone", "after"), 503, "Database unavailable")
+    err(client.get("/api/v1/?action=health"), 503, "Database unavailable")
+    assert not os.path.exists(app.config["DATABASE"])

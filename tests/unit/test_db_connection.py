@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import pytest
@@ -160,9 +161,27 @@ def test_get_db_is_one_connection_per_thread_kept_between_requests(app):
 
 
 def test_a_thread_keeps_only_a_few_files_open(tmp_path):
+    for i in range(6):
+        dbpkg.open_database(str(tmp_path / f"{i}.db")).close()
     opened = [dbpkg.connection._thread_connection(str(tmp_path / f"{i}.db")) for i in range(6)]
     # The oldest ones were closed to make room.
     with pytest.raises(sqlite3.ProgrammingError):
         opened[0].execute("SELECT 1")
     assert opened[-1].execute("SELECT 1").fetchone()[0] == 1
     assert dbpkg.connection._thread_connection(str(tmp_path / "5.db")) is opened[-1]
+
+
+def test_a_deleted_or_replaced_file_is_not_written_through_an_old_connection(tmp_path):
+    path = str(tmp_path / "live.db")
+    dbpkg.open_database(path).close()
+    first = dbpkg.connection._thread_connection(path)
+    os.remove(path)
+    # Missing now: an error, and no empty file created in its place.
+    with pytest.raises(sqlite3.OperationalError):
+        dbpkg.connection._thread_connection(path)
+    assert not os.path.exists(path)
+    # Restored (a new file at the same path): a new connection reads it.
+    dbpkg.open_database(path).close()
+    again = dbpkg.connection._thread_connection(path)
+    assert again is not first
+    assert again.execute("SELECT COUNT(*) FROM web_chat_sessions").fetchone()[0] == 0

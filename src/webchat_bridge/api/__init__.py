@@ -85,7 +85,7 @@ def _auto_cleanup_due() -> bool:
 def _run_auto_cleanup(app: Flask) -> None:
     try:
         with app.app_context():
-            conn = connect(app.config["DATABASE"])
+            conn = connect(app.config["DATABASE"], create=False)
             try:
                 settings = Settings(settings_store.get_all(conn), app.config["ENVIRON"])
                 removed = housekeeping.auto_cleanup(conn, settings)

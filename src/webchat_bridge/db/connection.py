@@ -1,10 +1,11 @@
 """Opening the database: PRAGMAs, transactions, schema creation and upgrades.
 
 Each worker thread (and each CLI command) uses its own connection: SQLite
-connections must not be shared between threads. WAL lets readers run beside one writer; every write that reads
-first runs inside ``BEGIN IMMEDIATE`` so that two writers queue on the busy
-timeout instead of failing with "database is locked" when one of them tries to
-upgrade a read snapshot that is no longer current.
+connections must not be shared between threads. WAL lets readers run beside one
+writer; every write that reads first runs inside ``BEGIN IMMEDIATE`` so that it
+can never fail with "database is locked" by trying to upgrade a read snapshot
+that is no longer current, and writers queue on a kernel lock (see
+``_WriterLock``) before they begin.
 """
 
 from __future__ import annotations
@@ -39,13 +40,17 @@ def decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
-    """A configured connection to ``path`` (created, with its folder, if missing)."""
-    if readonly:
+def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite3.Connection:
+    """A configured connection to ``path``: created, with its folder, if
+    missing, unless ``create`` is False (then a missing file is an error)."""
+    if readonly or not create:
+        mode = "ro" if readonly else "rw"
         conn = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS,
+            f"file:{path}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT_SECONDS,
             isolation_level=None, factory=BridgeConnection,
         )
+        if not readonly:
+            conn.writer_lock = _WriterLock(path)
     else:
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
@@ -248,18 +253,35 @@ _local = threading.local()
 _PER_THREAD = 4
 
 
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _thread_connection(path: str) -> sqlite3.Connection:
     pid = os.getpid()
     if getattr(_local, "pid", None) != pid:
         _local.pid, _local.conns = pid, {}
-    conns: dict[str, sqlite3.Connection] = _local.conns
-    conn = conns.pop(path, None)
+    conns: dict[str, tuple[sqlite3.Connection, tuple[int, int] | None]] = _local.conns
+    conn, opened = conns.pop(path, (None, None))
+    current = _file_id(path)
+    if conn is not None and opened != current:
+        # The file was deleted or replaced (a restore, say) since this
+        # connection opened it: writing on would go to a file nobody reads,
+        # and acknowledge what is lost. Reopen, without creating: a missing
+        # database is an error to answer, not a new empty file to fill.
+        conn.close()
+        conn = None
     if conn is None:
-        conn = connect(path)
+        conn = connect(path, create=False)
+        current = _file_id(path)
         while len(conns) >= _PER_THREAD:
             oldest = next(iter(conns))
-            conns.pop(oldest).close()
-    conns[path] = conn  # most recently used last
+            conns.pop(oldest)[0].close()
+    conns[path] = (conn, current)  # most recently used last
     return conn
 
 
