@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import sqlite3
 import sys
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -354,10 +357,17 @@ def migrate(
         raise ValueError(mode)
     now = now or utcnow()
     src = php_source.open_source(source)
+    scratch = None
     try:
         _refuse_same_file(source, target)
+        opened = target
+        if dry_run and not os.path.exists(target):
+            # A dry run leaves nothing behind: with no target yet, it runs
+            # against a scratch database that is deleted afterwards.
+            scratch = tempfile.mkdtemp(prefix="webchat-bridge-dry-run-")
+            opened = os.path.join(scratch, "dry-run.db")
         try:
-            dest = open_database(target)
+            dest = open_database(opened)
         except sqlite3.DatabaseError as err:
             raise MigrationError(f"{target}: cannot open the target database ({err})") from None
         try:
@@ -366,11 +376,11 @@ def migrate(
             dest.close()
     finally:
         src.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _refuse_same_file(source: str, target: str) -> None:
-    import os
-
     if os.path.exists(target) and os.path.samefile(source, target):
         raise MigrationError("the source and the target are the same file")
 

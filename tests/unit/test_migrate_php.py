@@ -4,6 +4,7 @@ on the real one in the shared reference folder."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from datetime import datetime, timezone
@@ -244,8 +245,13 @@ def test_source_file_is_not_changed(source, target):
 
 
 def test_dry_run_writes_nothing(source, target):
+    # With no target yet, not even the file is created.
     report = migrate(source, target, dry_run=True, now=NOW)
     assert report.written["messages"] == 10
+    assert not os.path.exists(target)
+    # With one, its data is left as it was.
+    open_database(target).close()
+    migrate(source, target, dry_run=True, now=NOW)
     assert dump(target)["web_chat_messages"] == []
 
 
