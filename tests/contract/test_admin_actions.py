@@ -271,3 +271,30 @@ def test_health_is_503_when_the_database_cannot_be_read(app, client):
     os.remove(app.config["DATABASE"])
     os.makedirs(app.config["DATABASE"])  # a folder where the file was: unreadable
     err(client.get("/api/v1/?action=health"), 503, "Database unavailable")
+
+
+def test_cleanup_runs_by_itself_after_an_answer_at_most_once_a_minute(tmp_path, clock):
+    from webchat_bridge import create_app
+    from webchat_bridge.api import _next_auto
+    from webchat_bridge.db import connect
+
+    saved = _next_auto[0]
+    _next_auto[0] = 0.0  # due now in this process
+    app = create_app({"DATABASE": str(tmp_path / "auto.db"), "LOG_PATH": str(tmp_path / "l"),
+                      "ENVIRON": {}, "AUTO_CLEANUP": True})
+    client = app.test_client()
+    post_message(client, "session_idle", "q").close()  # its own auto run finds nothing yet
+    conn = connect(str(tmp_path / "auto.db"))
+    conn.execute("UPDATE web_chat_messages SET processed = 1")
+    clock(hours=26)  # past the timeout and the grace for an unanswered message
+    # Within the process's minute nothing runs, however much time the
+    # database's clock says has passed.
+    client.get("/api/v1/?action=responses&session_id=other").close()
+    assert conn.execute("SELECT COUNT(*) FROM web_chat_sessions").fetchone()[0] == 1
+    _next_auto[0] = 0.0
+    response = client.get("/api/v1/?action=responses&session_id=other")
+    assert conn.execute("SELECT COUNT(*) FROM web_chat_sessions").fetchone()[0] == 1
+    response.close()  # the run happens once the answer has been sent
+    assert conn.execute("SELECT COUNT(*) FROM web_chat_sessions").fetchone()[0] == 0
+    conn.close()
+    _next_auto[0] = saved

@@ -116,8 +116,8 @@ def register(app: Flask) -> None:
         if request.method != "OPTIONS":
             _log_request(response)
             if app.config["AUTO_CLEANUP"] and _auto_cleanup_due():
-                real_app = current_app._get_current_object()
-                response.call_on_close(lambda: _run_auto_cleanup(real_app))
+                # After the answer has gone out: no request waits for it.
+                response.call_on_close(lambda: _run_auto_cleanup(app))
         return response
 
     @app.errorhandler(ApiError)
