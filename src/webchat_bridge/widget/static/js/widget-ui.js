@@ -223,6 +223,11 @@ Widget.prototype._build = function () {
   log.setAttribute('aria-live', 'polite');
   log.setAttribute('aria-label', 'Conversation');
   log.tabIndex = 0;
+  // Shown while there is neither a greeting nor a message, so the panel is
+  // never blank; it is not a .msg, so it never counts as one.
+  var empty = this.empty = log.appendChild(make('div', 'wcb-empty'));
+  empty.appendChild(make('p', 'wcb-empty-title', 'Hello! How can we help?'));
+  empty.appendChild(make('p', null, 'Type a message below and press Enter to send.'));
 
   var typing = this.typing = make('div', 'wcb-typing');
   typing.hidden = true;
@@ -303,7 +308,7 @@ Widget.prototype._wire = function () {
     self.input.focus();
   });
 
-  conversation.on('change', function (items) { self.list.render(items); });
+  conversation.on('change', function (items) { self._render(items); });
   conversation.on('typing', function (on) {
     self.typing.hidden = !on;
     if (on) self.list.scrollToEnd();
@@ -323,8 +328,13 @@ Widget.prototype._wire = function () {
   conversation.on('error', function (info) {
     self.emitter.emit('error', { during: info.during, kind: info.kind, message: info.message });
   });
-  this.list.render(conversation.state.items);
+  this._render(conversation.state.items);
   grow();
+};
+
+Widget.prototype._render = function (items) {
+  this.empty.hidden = Boolean(this.config.greeting) || items.length > 0;
+  this.list.render(items);
 };
 
 function publicMessage(item) {
