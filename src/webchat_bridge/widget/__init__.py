@@ -96,13 +96,18 @@ def init():
     })
 
 
+def _attribute(name: str) -> str:
+    """The tag attribute a site owner writes for an option: primaryColor -> data-primary-color."""
+    return "data-" + "".join("-" + c.lower() if c.isupper() else c for c in name)
+
+
 def _embed_tag(base: str, resolved: dict) -> str:
     attributes = [f'src="{escape(base)}/widget.js"', "async"]
     for option in options.OPTIONS:
         value = resolved[option.name]
         if value == option.default:
             continue
-        name = "data-" + "".join("-" + c.lower() if c.isupper() else c for c in option.name)
+        name = _attribute(option.name)
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         attributes.append(f'{name}="{escape(text)}"')
     return "<script " + " ".join(attributes) + "></script>"
@@ -113,7 +118,7 @@ def _embed_tag(base: str, resolved: dict) -> str:
 @bp.route("/widget/demo.php")
 def demo():
     page = render_template("demo.html", version=__version__, catalogue=options.catalogue(),
-                           base=_base())
+                           attribute=_attribute, base=_base())
     return protect_page(make_response(page))
 
 

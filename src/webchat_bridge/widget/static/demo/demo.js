@@ -6,6 +6,7 @@
   var embed = document.getElementById('demo-embed');
   var error = document.getElementById('demo-error');
   var events = document.getElementById('demo-events');
+  var noEvents = document.getElementById('demo-no-events');
 
   function values() {
     var out = {};
@@ -19,6 +20,7 @@
     var item = document.createElement('li');
     item.textContent = new Date().toLocaleTimeString() + ' — ' + text;
     events.insertBefore(item, events.firstChild);
+    noEvents.hidden = true;
     while (events.children.length > 8) events.removeChild(events.lastChild);
   }
 
