@@ -129,6 +129,35 @@ def test_exchange_history_and_unread_badge(page, bridge, agent, site):
     assert page.errors == []
 
 
+def test_empty_panel_has_a_hint_until_the_first_message(page, bridge, agent, site, screenshot):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(site.page("empty.html", "<p>Host</p>" + embed(bridge)))
+    page.locator(LAUNCHER).click()
+    hint = page.locator(f"{HOST} .wcb-empty")
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("How can we help?")
+    assert page.locator(f"{HOST} .msg").count() == 0
+    page.wait_for_timeout(300)
+    screenshot(page, "widget-empty")
+    page.locator(INPUT).fill("Hi")
+    page.locator(INPUT).press("Enter")
+    expect(page.locator(VISITOR_TEXT)).to_have_text(["Hi"])
+    expect(hint).to_be_hidden()
+    expect(page.locator(AGENT_TEXT)).to_have_text(["Echo: Hi"], timeout=10_000)
+    page.locator(f"{HOST} .wcb-new").click()  # a new conversation is empty again
+    expect(page.locator(f"{HOST} .msg")).to_have_count(0)
+    expect(hint).to_be_visible()
+    assert page.errors == []
+
+
+def test_greeting_replaces_the_hint(page, bridge, site):
+    page.goto(site.page("greet.html", "<p>Host</p>" + embed(bridge, greeting="Welcome aboard")))
+    page.locator(LAUNCHER).click()
+    expect(page.locator(AGENT_TEXT)).to_have_text(["Welcome aboard"])
+    expect(page.locator(f"{HOST} .wcb-empty")).to_be_hidden()
+    assert page.errors == []
+
+
 def test_text_is_never_markup(page, bridge, site):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -418,4 +447,42 @@ def test_demo_page_applies_options_under_its_csp(page, bridge, screenshot):
     assert radius == "50%"
     page.wait_for_timeout(300)  # let the opening animation finish
     screenshot(page, "widget-demo")
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_demo_page_speaks_in_attributes_and_wraps_the_tag(page, bridge, screenshot, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(bridge.url + "/widget/demo")
+    expect(page.locator("label[for='opt-primaryColor']")).to_contain_text("data-primary-color")
+    expect(page.locator("label[for='opt-autoOpen']")).to_contain_text("data-auto-open")
+    expect(page.locator("#demo-no-events")).to_have_text("No events yet")
+    page.fill("#opt-title", "A rather long title for the support desk")
+    page.fill("#opt-greeting", "Hello there, ask us anything you like")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#demo-embed")).to_contain_text('data-greeting="Hello there')
+    page.locator("#demo-open").click()
+    expect(page.locator("#demo-events li")).not_to_have_count(0)
+    expect(page.locator("#demo-no-events")).to_be_hidden()
+    # Every line break of the tag falls at a space: no attribute is cut in two.
+    lines = page.locator("#demo-embed").evaluate("""code => {
+        const range = document.createRange(), text = code.firstChild, tops = [], out = [];
+        for (let i = 0; i < text.length; i++) {
+            range.setStart(text, i); range.setEnd(text, i + 1);
+            const top = Math.round(range.getBoundingClientRect().top);
+            if (!tops.length || top > tops[tops.length - 1]) { tops.push(top); out.push(''); }
+            out[out.length - 1] += text.data[i];
+        }
+        return out;
+    }""")
+    assert len(lines) > 1
+    for before in lines[:-1]:
+        assert before.endswith(" "), lines
+    pre = page.locator("#demo-embed").bounding_box()
+    assert pre["x"] >= 0 and pre["x"] + pre["width"] <= width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.evaluate("SanctumChat.close()")  # on a phone the open panel covers the page
+    page.locator("#demo-embed").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # let the panel's closing animation finish
+    screenshot(page, f"widget-demo-{'desktop' if width > 500 else 'phone'}")
     assert page.errors == []
