@@ -226,6 +226,19 @@ def open_database(path: str) -> sqlite3.Connection:
     return conn
 
 
+def after(since: str | None, since_id: int | None, *, alias: str = "") -> tuple[list, list]:
+    """WHERE clauses and parameters for the two polling cursors: rows stored
+    after the time ``since`` and with an id above ``since_id``."""
+    clauses, params = [], []
+    if since is not None:
+        clauses.append(f"{alias}timestamp > ?")
+        params.append(since)
+    if since_id is not None:
+        clauses.append(f"{alias}id > ?")
+        params.append(since_id)
+    return clauses, params
+
+
 def readable(path: str) -> bool:
     """Whether the file can be opened and read right now, on a connection of
     its own (a long-lived one would still read a file deleted since)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .connection import transaction
+from .connection import after, transaction
 
 
 def insert(db: sqlite3.Connection, session_id: str, text: str, now: str) -> tuple[int, str]:
@@ -24,14 +24,8 @@ def insert(db: sqlite3.Connection, session_id: str, text: str, now: str) -> tupl
 
 
 def _filter(since: str | None, since_id: int | None) -> tuple[str, list]:
-    clauses, params = ["m.processed = 0"], []
-    if since is not None:
-        clauses.append("m.timestamp > ?")
-        params.append(since)
-    if since_id is not None:
-        clauses.append("m.id > ?")
-        params.append(since_id)
-    return " AND ".join(clauses), params
+    clauses, params = after(since, since_id, alias="m.")
+    return " AND ".join(["m.processed = 0", *clauses]), params
 
 
 def claim(

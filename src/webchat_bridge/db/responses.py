@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from .connection import after
+
 
 def insert(
     db: sqlite3.Connection,
@@ -33,13 +35,8 @@ def for_session(
     columns = "id, session_id, response, timestamp, message_id" if with_session_id else (
         "id, response, timestamp, message_id"
     )
-    clauses, params = ["session_id = ?"], [session_id]
-    if since is not None:
-        clauses.append("timestamp > ?")
-        params.append(since)
-    if since_id is not None:
-        clauses.append("id > ?")
-        params.append(since_id)
+    clauses, params = after(since, since_id)
+    clauses, params = ["session_id = ?", *clauses], [session_id, *params]
     rows = db.execute(
         f"SELECT {columns} FROM web_chat_responses WHERE {' AND '.join(clauses)} ORDER BY id",
         params,
