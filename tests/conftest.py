@@ -64,6 +64,16 @@ def admin_headers():
     return {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
+def seed_session(conn, session_id: str, texts, *, day: str = "2026-12-03") -> None:
+    """Store a session and its messages straight through SQL (fast bulk data
+    for backup and maintenance tests)."""
+    conn.execute("INSERT INTO web_chat_sessions (id, created_at, last_active) VALUES (?, ?, ?)",
+                 (session_id, f"{day} 11:00:00", f"{day} 11:00:00"))
+    conn.executemany("INSERT INTO web_chat_messages (session_id, message, timestamp)"
+                     " VALUES (?, ?, ?)",
+                     [(session_id, text, f"{day}T11:00:00.000Z") for text in texts])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

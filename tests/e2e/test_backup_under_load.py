@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 
+from tests.conftest import seed_session
 from webchat_bridge.backup import backup_database
 from webchat_bridge.db import open_database
 
@@ -53,11 +54,7 @@ def max_id(path):
 def test_backup_while_another_process_writes(tmp_path):
     database = str(tmp_path / "db" / "web_chat_bridge.db")
     conn = open_database(database)
-    conn.execute("INSERT INTO web_chat_sessions (id, created_at, last_active)"
-                 " VALUES ('bulk', '2026-12-03 10:00:00', '2026-12-03 10:00:00')")
-    conn.executemany("INSERT INTO web_chat_messages (session_id, message, timestamp)"
-                     " VALUES ('bulk', ?, '2026-12-03T10:00:00.000Z')",
-                     [(f"{i} " + "b" * 600,) for i in range(20000)])  # ~15 MB
+    seed_session(conn, "bulk", [f"{i} " + "b" * 600 for i in range(20000)])  # ~15 MB
     conn.close()
 
     writer = subprocess.Popen([sys.executable, "-c", WRITER, database, "6"],

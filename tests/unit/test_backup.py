@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import seed_session
 from webchat_bridge import backup as backup_mod
 from webchat_bridge.backup import BACKUP_NAME, BackupError, backup_database, backups_in
 from webchat_bridge.cli import cli
@@ -22,11 +23,7 @@ T0 = datetime(2026, 12, 3, 11, 45, 0, tzinfo=timezone.utc)
 def database(tmp_path):
     path = str(tmp_path / "db" / "web_chat_bridge.db")
     conn = open_database(path)
-    conn.execute("INSERT INTO web_chat_sessions (id, created_at, last_active)"
-                 " VALUES ('s', '2026-12-03 11:00:00', '2026-12-03 11:00:00')")
-    conn.executemany("INSERT INTO web_chat_messages (session_id, message, timestamp)"
-                     " VALUES ('s', ?, '2026-12-03T11:00:00.000Z')",
-                     [(f"message {i} " + "x" * 200,) for i in range(500)])
+    seed_session(conn, "s", [f"message {i} " + "x" * 200 for i in range(500)])
     conn.close()
     return path
 

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import seed_session
 from webchat_bridge.backup import BackupError, optimize_database
 from webchat_bridge.cli import cli
 from webchat_bridge.db import open_database
@@ -29,11 +30,7 @@ def bloated(tmp_path):
     open so its WAL is not folded back when the writer closes."""
     path = str(tmp_path / "db" / "web_chat_bridge.db")
     conn = open_database(path)
-    conn.execute("INSERT INTO web_chat_sessions (id, created_at, last_active)"
-                 " VALUES ('s', '2026-12-03 11:00:00', '2026-12-03 11:00:00')")
-    conn.executemany("INSERT INTO web_chat_messages (session_id, message, timestamp)"
-                     " VALUES ('s', ?, '2026-12-03T11:00:00.000Z')",
-                     [("y" * 1000,) for _ in range(2000)])
+    seed_session(conn, "s", ["y" * 1000] * 2000)
     conn.execute("DELETE FROM web_chat_messages WHERE id > 100")
     reader = sqlite3.connect(path)
     reader.execute("SELECT 1 FROM web_chat_sessions").fetchall()
