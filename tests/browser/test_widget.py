@@ -166,6 +166,9 @@ def test_text_is_never_markup(page, bridge, site):
     hostile = "<img src=x onerror=alert(1)>"
     open_and_send(page, hostile)
     expect(page.locator(VISITOR_TEXT)).to_have_text([hostile])
+    # Shown at once, but stored only when its POST returns: the session must
+    # exist before the agent can answer it.
+    expect(page.locator(f"{HOST} .msg-visitor:not(.msg-sending)")).to_have_count(1)
     answer = "<script>alert(2)</script>\n<b>bold</b><img src=y onerror=alert(3)>"
     sent = requests.post(f"{bridge.url}/api/v1/?action=outbox", timeout=5,
                          headers={"Authorization": f"Bearer {API_KEY}"},
